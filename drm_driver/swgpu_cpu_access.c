@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The kernel CPU access contract on any dma-buf: range begin/end and
+ * per-page kmap/kmap_atomic.
+ *
+ * swgpu's own buffers pin exactly the pages of each begun range, counted
+ * per page in the object's cpu_pages xarray, so ranges may nest and
+ * overlap. Lookups from kmap_atomic are lockless (RCU), so it never
+ * sleeps. Any other exporter falls back to the core's whole-buffer
+ * begin_cpu_access plus one vmap shared by all ranges begun on that
+ * dma-buf, with the begun pages counted the same way so that kmap outside
+ * a range is caught on every path.
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/hashtable.h>
+#include <linux/highmem.h>
+#include <linux/iosys-map.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/rcupdate.h>
+#include <linux/swap.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/swgpu_dma_buf.h>
+#include <linux/xarray.h>
+
+#include "swgpu_compat.h"
+#include "swgpu_drv.h"
+
+/**
+ * struct swgpu_cpu_page - one page of a swgpu object pinned for CPU access
+ * @page: the pinned page
+ * @count: begun ranges that cover it
+ * @rcu: frees the entry after lockless lookups are done with it
+ */
+struct swgpu_cpu_page {
+	struct page *page;
+	unsigned int count;
+	struct rcu_head rcu;
+};
+
+/**
+ * struct swgpu_foreign_access - CPU access state for another exporter's buffer
+ * @node: entry in swgpu_foreign_table
+ * @dmabuf: the buffer; the callers of begin hold references to it
+ * @map: the core's vmap of the whole buffer
+ * @ranges: begun ranges not yet ended
+ * @pages: page index -> number of begun ranges covering it (value entries)
+ * @rcu: frees the state after lockless lookups are done with it
+ */
+struct swgpu_foreign_access {
+	struct hlist_node node;
+	struct dma_buf *dmabuf;
+	struct iosys_map map;
+	unsigned int ranges;
+	struct xarray pages;
+	struct rcu_head rcu;
+};
+
+static DEFINE_HASHTABLE(swgpu_foreign_table, 6);
+static DEFINE_MUTEX(swgpu_foreign_lock);
+
+static atomic64_t swgpu_native_begins = ATOMIC64_INIT(0);
+static atomic64_t swgpu_foreign_begins = ATOMIC64_INIT(0);
+
+/**
+ * swgpu_cpu_access_stats - counters for debugfs
+ * @native: ranges begun on swgpu's own buffers, page by page
+ * @foreign: ranges begun through the core's fallback
+ */
+void swgpu_cpu_access_stats(u64 *native, u64 *foreign)
+{
+	*native = atomic64_read(&swgpu_native_begins);
+	*foreign = atomic64_read(&swgpu_foreign_begins);
+}
+
+/*
+ * The contract's arguments come from other drivers; a bad one is their
+ * bug, so it warns once, but it must never take the kernel down.
+ */
+static bool swgpu_valid_dma_buf(struct dma_buf *dmabuf)
+{
+	return !WARN_ON_ONCE(!dmabuf || !dmabuf->file || !dmabuf->ops ||
+			     dmabuf->file->private_data != dmabuf);
+}
+
+static int swgpu_range_to_pages(struct dma_buf *dmabuf, size_t start,
+				size_t len, enum dma_data_direction dir,
+				pgoff_t *first, pgoff_t *last)
+{
+	size_t end;
+
+	if (!swgpu_valid_dma_buf(dmabuf))
+		return -EINVAL;
+	if (dir != DMA_BIDIRECTIONAL && dir != DMA_TO_DEVICE &&
+	    dir != DMA_FROM_DEVICE)
+		return -EINVAL;
+	if (!len || check_add_overflow(start, len, &end) || end > dmabuf->size)
+		return -EINVAL;
+
+	*first = start >> PAGE_SHIFT;
+	*last = (end - 1) >> PAGE_SHIFT;
+	return 0;
+}
+
+static bool swgpu_cpu_writes(enum dma_data_direction dir)
+{
+	return dir != DMA_FROM_DEVICE;
+}
+
+/* ---- swgpu's own buffers ---- */
+
+static void swgpu_obj_cpu_release(struct swgpu_object *obj, pgoff_t first,
+				  pgoff_t last, bool written)
+{
+	pgoff_t i;
+
+	lockdep_assert_held(&obj->lock);
+
+	for (i = first; i <= last; i++) {
+		struct swgpu_cpu_page *cp = xa_load(&obj->cpu_pages, i);
+
+		if (WARN_ON_ONCE(!cp))
+			continue;
+		/* Dirty now, while pinned, so reclaim cannot drop the data. */
+		if (written)
+			set_page_dirty(cp->page);
+		if (--cp->count)
+			continue;
+
+		xa_erase(&obj->cpu_pages, i);
+		mark_page_accessed(cp->page);
+		put_page(cp->page);
+		kfree_rcu(cp, rcu);
+		atomic_long_dec(&obj->pinned_pages);
+	}
+}
+
+static int swgpu_obj_cpu_pin(struct swgpu_object *obj, pgoff_t i)
+{
+	struct swgpu_cpu_page *cp;
+	struct page *page;
+	int ret;
+
+	cp = xa_load(&obj->cpu_pages, i);
+	if (cp) {
+		cp->count++;
+		return 0;
+	}
+
+	if (signal_pending(current))
+		return -EINTR;
+
+	ret = swgpu_object_get_page(obj, i, &page);
+	if (ret)
+		return ret;
+
+	cp = kzalloc(sizeof(*cp), GFP_KERNEL);
+	if (!cp) {
+		put_page(page);
+		return -ENOMEM;
+	}
+	cp->page = page;
+	cp->count = 1;
+
+	ret = xa_err(xa_store(&obj->cpu_pages, i, cp, GFP_KERNEL));
+	if (ret) {
+		kfree(cp);
+		put_page(page);
+		return ret;
+	}
+	atomic_long_inc(&obj->pinned_pages);
+	return 0;
+}
+
+static int swgpu_obj_cpu_begin(struct swgpu_object *obj, pgoff_t first,
+			       pgoff_t last, enum dma_data_direction dir)
+{
+	pgoff_t i;
+	int ret;
+
+	ret = swgpu_object_wait_for_cpu(obj, dir);
+	if (ret)
+		return ret;
+
+	mutex_lock(&obj->lock);
+	for (i = first; i <= last; i++) {
+		ret = swgpu_obj_cpu_pin(obj, i);
+		if (ret)
+			break;
+		cond_resched();
+	}
+	if (ret) {
+		if (i > first)
+			swgpu_obj_cpu_release(obj, first, i - 1, false);
+	} else {
+		swgpu_object_sync_for_cpu(obj);
+	}
+	mutex_unlock(&obj->lock);
+
+	if (!ret)
+		atomic64_inc(&swgpu_native_begins);
+	return ret;
+}
+
+static void swgpu_obj_cpu_end(struct swgpu_object *obj, pgoff_t first,
+			      pgoff_t last, enum dma_data_direction dir)
+{
+	mutex_lock(&obj->lock);
+	swgpu_object_sync_for_device(obj);
+	swgpu_obj_cpu_release(obj, first, last, swgpu_cpu_writes(dir));
+	mutex_unlock(&obj->lock);
+}
+
+static struct page *swgpu_obj_cpu_page(struct swgpu_object *obj,
+				       unsigned long page_num)
+{
+	struct swgpu_cpu_page *cp;
+	struct page *page = NULL;
+
+	rcu_read_lock();
+	cp = xa_load(&obj->cpu_pages, page_num);
+	if (cp && READ_ONCE(cp->count))
+		page = cp->page;
+	rcu_read_unlock();
+	return page;
+}
+
+/* ---- every other exporter: the core's begin_cpu_access and vmap ---- */
+
+static struct swgpu_foreign_access *swgpu_foreign_find(struct dma_buf *dmabuf)
+{
+	struct swgpu_foreign_access *fa;
+
+	hash_for_each_possible_rcu(swgpu_foreign_table, fa, node,
+				   (unsigned long)dmabuf)
+		if (fa->dmabuf == dmabuf)
+			return fa;
+	return NULL;
+}
+
+static void swgpu_foreign_uncount(struct swgpu_foreign_access *fa,
+				  pgoff_t first, pgoff_t last)
+{
+	pgoff_t i;
+
+	for (i = first; i <= last; i++) {
+		unsigned long n = xa_to_value(xa_load(&fa->pages, i));
+
+		if (WARN_ON_ONCE(!n))
+			continue;
+		if (n == 1)
+			xa_erase(&fa->pages, i);
+		else
+			xa_store(&fa->pages, i, xa_mk_value(n - 1), GFP_KERNEL);
+	}
+}
+
+static int swgpu_foreign_count(struct swgpu_foreign_access *fa,
+			       pgoff_t first, pgoff_t last)
+{
+	pgoff_t i;
+	int ret = 0;
+
+	for (i = first; i <= last; i++) {
+		unsigned long n = xa_to_value(xa_load(&fa->pages, i));
+
+		ret = xa_err(xa_store(&fa->pages, i, xa_mk_value(n + 1),
+				      GFP_KERNEL));
+		if (ret)
+			break;
+	}
+	if (ret && i > first)
+		swgpu_foreign_uncount(fa, first, i - 1);
+	return ret;
+}
+
+static void swgpu_foreign_put(struct swgpu_foreign_access *fa)
+{
+	lockdep_assert_held(&swgpu_foreign_lock);
+
+	if (fa->ranges)
+		return;
+	hash_del_rcu(&fa->node);
+	swgpu_dma_buf_vunmap_unlocked(fa->dmabuf, &fa->map);
+	xa_destroy(&fa->pages);
+	kfree_rcu(fa, rcu);
+}
+
+static int swgpu_foreign_begin(struct dma_buf *dmabuf, pgoff_t first,
+			       pgoff_t last, enum dma_data_direction dir)
+{
+	struct swgpu_foreign_access *fa;
+	int ret;
+
+	/* Outside our lock: it may wait for fences for a long time. */
+	ret = dma_buf_begin_cpu_access(dmabuf, dir);
+	if (ret)
+		return ret;
+
+	mutex_lock(&swgpu_foreign_lock);
+	fa = swgpu_foreign_find(dmabuf);
+	if (!fa) {
+		fa = kzalloc(sizeof(*fa), GFP_KERNEL);
+		if (!fa) {
+			ret = -ENOMEM;
+			goto err_end;
+		}
+		fa->dmabuf = dmabuf;
+		xa_init(&fa->pages);
+
+		ret = swgpu_dma_buf_vmap_unlocked(dmabuf, &fa->map);
+		if (!ret && fa->map.is_iomem) {
+			/* kmap hands out plain pointers; I/O memory has none. */
+			swgpu_dma_buf_vunmap_unlocked(dmabuf, &fa->map);
+			ret = -EOPNOTSUPP;
+		}
+		if (ret) {
+			kfree(fa);
+			goto err_end;
+		}
+		hash_add_rcu(swgpu_foreign_table, &fa->node,
+			     (unsigned long)dmabuf);
+	}
+
+	ret = swgpu_foreign_count(fa, first, last);
+	if (ret) {
+		swgpu_foreign_put(fa);
+		goto err_end;
+	}
+	fa->ranges++;
+	mutex_unlock(&swgpu_foreign_lock);
+
+	atomic64_inc(&swgpu_foreign_begins);
+	return 0;
+
+err_end:
+	mutex_unlock(&swgpu_foreign_lock);
+	dma_buf_end_cpu_access(dmabuf, dir);
+	return ret;
+}
+
+static void swgpu_foreign_end(struct dma_buf *dmabuf, pgoff_t first,
+			      pgoff_t last, enum dma_data_direction dir)
+{
+	struct swgpu_foreign_access *fa;
+
+	mutex_lock(&swgpu_foreign_lock);
+	fa = swgpu_foreign_find(dmabuf);
+	if (WARN_ON_ONCE(!fa || !fa->ranges)) {
+		mutex_unlock(&swgpu_foreign_lock);
+		return;
+	}
+	swgpu_foreign_uncount(fa, first, last);
+	fa->ranges--;
+	swgpu_foreign_put(fa);
+	mutex_unlock(&swgpu_foreign_lock);
+
+	dma_buf_end_cpu_access(dmabuf, dir);
+}
+
+static void *swgpu_foreign_kmap(struct dma_buf *dmabuf,
+				unsigned long page_num)
+{
+	struct swgpu_foreign_access *fa;
+	void *vaddr = NULL;
+
+	rcu_read_lock();
+	fa = swgpu_foreign_find(dmabuf);
+	if (fa && xa_load(&fa->pages, page_num))
+		vaddr = fa->map.vaddr + (page_num << PAGE_SHIFT);
+	rcu_read_unlock();
+	return vaddr;
+}
+
+/* ---- the exported contract ---- */
+
+/**
+ * swgpu_dma_buf_begin_cpu_access - prepare a byte range for kernel CPU access
+ * @dmabuf: the buffer; any exporter's
+ * @start: first byte of the range
+ * @len: length of the range in bytes, not 0
+ * @dir: DMA_FROM_DEVICE to read, DMA_TO_DEVICE to write,
+ *	DMA_BIDIRECTIONAL for both
+ *
+ * Does everything that can fail: checks the range, waits (interruptibly)
+ * for the fences the direction must wait for, allocates or swaps in the
+ * pages of the range and pins them, and makes them coherent for the CPU.
+ * After it succeeds, swgpu_dma_buf_kmap() and swgpu_dma_buf_kmap_atomic()
+ * succeed for every page the range touches, until the matching
+ * swgpu_dma_buf_end_cpu_access(). Ranges may nest and overlap; each begin
+ * needs its own end with the same arguments.
+ *
+ * On swgpu's own buffers only the pages of the range are touched. Other
+ * exporters go through dma_buf_begin_cpu_access() and a vmap of the whole
+ * buffer, shared by all ranges begun on it.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 on success; -EINVAL for a NULL or non-dma-buf @dmabuf (with a
+ * warning), a zero @len, a range past the end or overflowing, or a bad
+ * @dir; -ERESTARTSYS or -EINTR if a signal interrupted the wait or the
+ * allocation; -ENOMEM; -EOPNOTSUPP if a foreign exporter's memory cannot
+ * be mapped; or the foreign exporter's own error. Nothing is held on
+ * failure.
+ */
+int swgpu_dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
+				   size_t len, enum dma_data_direction dir)
+{
+	pgoff_t first, last;
+	int ret;
+
+	might_sleep();
+
+	ret = swgpu_range_to_pages(dmabuf, start, len, dir, &first, &last);
+	if (ret)
+		return ret;
+
+	if (swgpu_is_own_dma_buf(dmabuf))
+		return swgpu_obj_cpu_begin(to_swgpu_obj(dmabuf->priv), first,
+					   last, dir);
+	return swgpu_foreign_begin(dmabuf, first, last, dir);
+}
+EXPORT_SYMBOL_GPL(swgpu_dma_buf_begin_cpu_access);
+
+/**
+ * swgpu_dma_buf_end_cpu_access - end a range begun for kernel CPU access
+ * @dmabuf: the buffer
+ * @start: as passed to swgpu_dma_buf_begin_cpu_access()
+ * @len: as passed to swgpu_dma_buf_begin_cpu_access()
+ * @dir: as passed to swgpu_dma_buf_begin_cpu_access()
+ *
+ * Makes what the CPU wrote visible to devices and releases exactly what
+ * the matching begin took. Every page of the range must be unmapped first.
+ *
+ * Context: process context, may sleep.
+ */
+void swgpu_dma_buf_end_cpu_access(struct dma_buf *dmabuf, size_t start,
+				  size_t len, enum dma_data_direction dir)
+{
+	pgoff_t first, last;
+
+	might_sleep();
+
+	if (WARN_ON_ONCE(swgpu_range_to_pages(dmabuf, start, len, dir,
+					      &first, &last)))
+		return;
+
+	if (swgpu_is_own_dma_buf(dmabuf))
+		swgpu_obj_cpu_end(to_swgpu_obj(dmabuf->priv), first, last, dir);
+	else
+		swgpu_foreign_end(dmabuf, first, last, dir);
+}
+EXPORT_SYMBOL_GPL(swgpu_dma_buf_end_cpu_access);
+
+static void *swgpu_kmap_page(struct dma_buf *dmabuf, unsigned long page_num)
+{
+	struct page *page;
+
+	if (!swgpu_valid_dma_buf(dmabuf))
+		return NULL;
+
+	if (!swgpu_is_own_dma_buf(dmabuf))
+		return swgpu_foreign_kmap(dmabuf, page_num);
+
+	page = swgpu_obj_cpu_page(to_swgpu_obj(dmabuf->priv), page_num);
+	return page ? kmap_local_page(page) : NULL;
+}
+
+/**
+ * swgpu_dma_buf_kmap - map one page of a begun range, may sleep
+ * @dmabuf: the buffer
+ * @page_num: page index in the buffer, inside a range begun with
+ *	swgpu_dma_buf_begin_cpu_access()
+ *
+ * Works on highmem pages: only this page is mapped. The mapping belongs to
+ * the calling task; mappings are released with swgpu_dma_buf_kunmap() in
+ * the reverse order of mapping.
+ *
+ * Context: process context, may sleep.
+ * Return: the kernel address of the page; NULL (with a warning) for a page
+ * outside every begun range, which is a caller bug.
+ */
+void *swgpu_dma_buf_kmap(struct dma_buf *dmabuf, unsigned long page_num)
+{
+	void *vaddr;
+
+	might_sleep();
+	vaddr = swgpu_kmap_page(dmabuf, page_num);
+	WARN_ON_ONCE(!vaddr);
+	return vaddr;
+}
+EXPORT_SYMBOL_GPL(swgpu_dma_buf_kmap);
+
+/**
+ * swgpu_dma_buf_kunmap - unmap a page mapped by swgpu_dma_buf_kmap()
+ * @dmabuf: the buffer
+ * @page_num: the page index passed to swgpu_dma_buf_kmap()
+ * @vaddr: the address it returned
+ */
+void swgpu_dma_buf_kunmap(struct dma_buf *dmabuf, unsigned long page_num,
+			  void *vaddr)
+{
+	if (vaddr && swgpu_is_own_dma_buf(dmabuf))
+		kunmap_local(vaddr);
+}
+EXPORT_SYMBOL_GPL(swgpu_dma_buf_kunmap);
+
+/**
+ * swgpu_dma_buf_kmap_atomic - map one page of a begun range without sleeping
+ * @dmabuf: the buffer
+ * @page_num: page index in the buffer, inside a begun range
+ *
+ * Takes no lock that sleeps and allocates nothing, so it may be called
+ * under a spinlock or with interrupts off. Release the mapping with
+ * swgpu_dma_buf_kunmap_atomic() in the same context, in reverse order.
+ *
+ * Context: any.
+ * Return: the kernel address of the page; NULL (with a warning) for a page
+ * outside every begun range.
+ */
+void *swgpu_dma_buf_kmap_atomic(struct dma_buf *dmabuf,
+				unsigned long page_num)
+{
+	void *vaddr;
+
+	vaddr = swgpu_kmap_page(dmabuf, page_num);
+	WARN_ON_ONCE(!vaddr);
+	return vaddr;
+}
+EXPORT_SYMBOL_GPL(swgpu_dma_buf_kmap_atomic);
+
+/**
+ * swgpu_dma_buf_kunmap_atomic - unmap a page from swgpu_dma_buf_kmap_atomic()
+ * @dmabuf: the buffer
+ * @page_num: the page index passed to swgpu_dma_buf_kmap_atomic()
+ * @vaddr: the address it returned
+ *
+ * Context: the context that mapped the page.
+ */
+void swgpu_dma_buf_kunmap_atomic(struct dma_buf *dmabuf,
+				 unsigned long page_num, void *vaddr)
+{
+	if (vaddr && swgpu_is_own_dma_buf(dmabuf))
+		kunmap_local(vaddr);
+}
+EXPORT_SYMBOL_GPL(swgpu_dma_buf_kunmap_atomic);

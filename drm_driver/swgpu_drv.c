@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * swgpu: a DRM/GEM driver for a software GPU.
+ *
+ * This file registers the device and the driver: one DRM device with a
+ * primary and a render node, hung off a platform device so that importers
+ * have a struct device to map DMA against.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_prime.h>
+#include <drm/swgpu_drm.h>
+
+#include "swgpu_drv.h"
+
+#define DRIVER_DESC	"Software GPU with shmem-backed PRIME buffers"
+#define DRIVER_DATE	"20261125"
+#define DRIVER_MAJOR	1
+#define DRIVER_MINOR	0
+
+static struct swgpu_device *swgpu_device;
+
+static const struct drm_ioctl_desc swgpu_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(SWGPU_GEM_CREATE, swgpu_gem_create_ioctl,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(SWGPU_GEM_MMAP_OFFSET, swgpu_gem_mmap_offset_ioctl,
+			  DRM_RENDER_ALLOW),
+};
+
+DEFINE_DRM_GEM_FOPS(swgpu_fops);
+
+static const struct drm_driver swgpu_driver = {
+	.driver_features = DRIVER_GEM | DRIVER_RENDER,
+	.ioctls = swgpu_ioctls,
+	.num_ioctls = ARRAY_SIZE(swgpu_ioctls),
+	.fops = &swgpu_fops,
+
+	.dumb_create = swgpu_dumb_create,
+
+	.prime_handle_to_fd = drm_gem_prime_handle_to_fd,
+	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
+	.gem_prime_import = swgpu_gem_prime_import,
+	.gem_prime_import_sg_table = swgpu_gem_prime_import_sg_table,
+
+	.debugfs_init = swgpu_debugfs_init,
+
+	.name = SWGPU_DRIVER_NAME,
+	.desc = DRIVER_DESC,
+	.date = DRIVER_DATE,
+	.major = DRIVER_MAJOR,
+	.minor = DRIVER_MINOR,
+};
+
+static int __init swgpu_init(void)
+{
+	struct platform_device *pdev;
+	struct swgpu_device *sdev;
+	int ret;
+
+	pdev = platform_device_register_simple(SWGPU_DRIVER_NAME, -1, NULL, 0);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+
+	/* devm resources of the DRM device die with this group. */
+	if (!devres_open_group(&pdev->dev, NULL, GFP_KERNEL)) {
+		ret = -ENOMEM;
+		goto err_unregister_pdev;
+	}
+
+	/* Importers' buffers may be anywhere in memory: no DMA limits. */
+	ret = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		goto err_release_group;
+
+	sdev = devm_drm_dev_alloc(&pdev->dev, &swgpu_driver,
+				  struct swgpu_device, drm);
+	if (IS_ERR(sdev)) {
+		ret = PTR_ERR(sdev);
+		goto err_release_group;
+	}
+	sdev->platform = pdev;
+
+	ret = drm_dev_register(&sdev->drm, 0);
+	if (ret)
+		goto err_release_group;
+
+	swgpu_device = sdev;
+	return 0;
+
+err_release_group:
+	devres_release_group(&pdev->dev, NULL);
+err_unregister_pdev:
+	platform_device_unregister(pdev);
+	return ret;
+}
+
+static void __exit swgpu_exit(void)
+{
+	struct platform_device *pdev = swgpu_device->platform;
+
+	drm_dev_unregister(&swgpu_device->drm);
+	devres_release_group(&pdev->dev, NULL);
+	platform_device_unregister(pdev);
+}
+
+module_init(swgpu_init);
+module_exit(swgpu_exit);
+
+MODULE_AUTHOR("The swgpu developers");
+MODULE_DESCRIPTION(DRIVER_DESC);
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * swgpu: internal declarations shared by the driver's files.
+ */
+#ifndef _SWGPU_DRV_H_
+#define _SWGPU_DRV_H_
+
+#include <linux/atomic.h>
+#include <linux/dma-direction.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/xarray.h>
+#include <drm/drm_device.h>
+#include <drm/drm_gem.h>
+
+struct dma_buf;
+struct drm_file;
+struct platform_device;
+struct sg_table;
+
+#define SWGPU_DRIVER_NAME	"swgpu"
+
+/**
+ * struct swgpu_device - the one swgpu DRM device
+ * @drm: the DRM device
+ * @platform: the platform device it hangs off, which gives importers a
+ *	struct device to map DMA against
+ */
+struct swgpu_device {
+	struct drm_device drm;
+	struct platform_device *platform;
+};
+
+/**
+ * struct swgpu_object - a swgpu GEM object
+ * @base: the GEM object; base.filp is the shmem file for objects swgpu
+ *	backs itself and NULL for imported ones
+ * @lock: protects @pages, @pages_pin_count, @vaddr, @vmap_count and
+ *	@mapped_attachments; taken inside the reservation lock, never
+ *	around it
+ * @pages: every page of the object, held while @pages_pin_count > 0
+ * @pages_pin_count: users of @pages (mapped attachments, vmaps)
+ * @vaddr: kernel mapping of @pages while @vmap_count > 0
+ * @vmap_count: users of @vaddr
+ * @mapped_attachments: exported attachments with a live DMA mapping,
+ *	which CPU access must make coherent
+ * @pinned_pages: pages this object holds pinned, for debugfs
+ * @cpu_pages: pages pinned by kernel CPU access ranges, by index; changed
+ *	under @lock, looked up locklessly
+ * @import_sgt: the exporter's mapping, for imported objects
+ */
+struct swgpu_object {
+	struct drm_gem_object base;
+	struct mutex lock;
+	struct page **pages;
+	unsigned int pages_pin_count;
+	void *vaddr;
+	unsigned int vmap_count;
+	struct list_head mapped_attachments;
+	atomic_long_t pinned_pages;
+	struct xarray cpu_pages;
+	struct sg_table *import_sgt;
+};
+
+static inline struct swgpu_object *to_swgpu_obj(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct swgpu_object, base);
+}
+
+static inline bool swgpu_obj_is_imported(const struct swgpu_object *obj)
+{
+	return obj->base.import_attach != NULL;
+}
+
+static inline pgoff_t swgpu_obj_npages(const struct swgpu_object *obj)
+{
+	return obj->base.size >> PAGE_SHIFT;
+}
+
+/* swgpu_gem.c */
+struct swgpu_object *swgpu_object_create(struct drm_device *dev, size_t size);
+struct swgpu_object *swgpu_object_create_imported(struct drm_device *dev,
+						  size_t size);
+int swgpu_object_create_handle(struct drm_file *file, struct drm_device *dev,
+			       size_t size, u32 *handle);
+int swgpu_object_mmap_shmem(struct swgpu_object *obj,
+			    struct vm_area_struct *vma);
+int swgpu_gem_create_ioctl(struct drm_device *dev, void *data,
+			   struct drm_file *file);
+int swgpu_gem_mmap_offset_ioctl(struct drm_device *dev, void *data,
+				struct drm_file *file);
+int swgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
+		      struct drm_mode_create_dumb *args);
+
+/* swgpu_pages.c */
+int swgpu_object_pin_pages(struct swgpu_object *obj);
+void swgpu_object_unpin_pages(struct swgpu_object *obj);
+int swgpu_object_vmap(struct swgpu_object *obj, void **vaddr);
+void swgpu_object_vunmap(struct swgpu_object *obj);
+int swgpu_object_get_page(struct swgpu_object *obj, pgoff_t index,
+			  struct page **page);
+int swgpu_object_populate(struct swgpu_object *obj, pgoff_t first,
+			  pgoff_t count);
+unsigned long swgpu_object_resident_pages(struct swgpu_object *obj);
+
+/* swgpu_prime.c */
+bool swgpu_is_own_dma_buf(const struct dma_buf *dmabuf);
+int swgpu_object_wait_for_cpu(struct swgpu_object *obj,
+			      enum dma_data_direction dir);
+void swgpu_object_sync_for_cpu(struct swgpu_object *obj);
+void swgpu_object_sync_for_device(struct swgpu_object *obj);
+struct dma_buf *swgpu_gem_prime_export(struct drm_gem_object *obj, int flags);
+struct drm_gem_object *swgpu_gem_prime_import(struct drm_device *dev,
+					      struct dma_buf *dma_buf);
+struct drm_gem_object *
+swgpu_gem_prime_import_sg_table(struct drm_device *dev,
+				struct dma_buf_attachment *attach,
+				struct sg_table *sgt);
+
+/* swgpu_cpu_access.c */
+void swgpu_cpu_access_stats(u64 *native, u64 *foreign);
+
+/* swgpu_debugfs.c */
+void swgpu_debugfs_init(struct drm_minor *minor);
+
+#endif /* _SWGPU_DRV_H_ */
