@@ -31,6 +31,8 @@ static const struct drm_ioctl_desc swgpu_ioctls[] = {
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(SWGPU_GEM_MMAP_OFFSET, swgpu_gem_mmap_offset_ioctl,
 			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(SWGPU_CPU_ACCESS, swgpu_cpu_access_ioctl,
+			  DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(swgpu_fops);

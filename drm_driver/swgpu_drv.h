@@ -117,6 +117,10 @@ swgpu_gem_prime_import_sg_table(struct drm_device *dev,
 				struct dma_buf_attachment *attach,
 				struct sg_table *sgt);
 
+/* swgpu_cpu_ioctl.c */
+int swgpu_cpu_access_ioctl(struct drm_device *dev, void *data,
+			   struct drm_file *file);
+
 /* swgpu_cpu_access.c */
 void swgpu_cpu_access_stats(u64 *native, u64 *foreign);
 

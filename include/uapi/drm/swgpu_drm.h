@@ -19,6 +19,7 @@ extern "C" {
 
 #define DRM_SWGPU_GEM_CREATE		0x10
 #define DRM_SWGPU_GEM_MMAP_OFFSET	0x11
+#define DRM_SWGPU_CPU_ACCESS		0x12
 
 #define DRM_IOCTL_SWGPU_GEM_CREATE \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_SWGPU_GEM_CREATE, \
@@ -26,6 +27,9 @@ extern "C" {
 #define DRM_IOCTL_SWGPU_GEM_MMAP_OFFSET \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_SWGPU_GEM_MMAP_OFFSET, \
 		 struct drm_swgpu_gem_mmap_offset)
+#define DRM_IOCTL_SWGPU_CPU_ACCESS \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_SWGPU_CPU_ACCESS, \
+		struct drm_swgpu_cpu_access)
 
 /**
  * define SWGPU_GEM_CREATE_MAX_SIZE - largest object GEM_CREATE accepts
@@ -74,6 +78,49 @@ struct drm_swgpu_gem_mmap_offset {
 	__u32 pad;
 	/** @offset: out: the offset to pass to mmap(2). */
 	__u64 offset;
+};
+
+#define SWGPU_CPU_ACCESS_READ	(1 << 0)
+#define SWGPU_CPU_ACCESS_WRITE	(1 << 1)
+#define SWGPU_CPU_ACCESS_RW	(SWGPU_CPU_ACCESS_READ | SWGPU_CPU_ACCESS_WRITE)
+#define SWGPU_CPU_ACCESS_START	(0 << 2)
+#define SWGPU_CPU_ACCESS_END	(1 << 2)
+#define SWGPU_CPU_ACCESS_FLAGS	(SWGPU_CPU_ACCESS_RW | SWGPU_CPU_ACCESS_END)
+
+/**
+ * struct drm_swgpu_cpu_access - bracket CPU access to a byte range
+ *
+ * The range-based form of DMA_BUF_IOCTL_SYNC, which can only say "the
+ * whole buffer". Call it with SWGPU_CPU_ACCESS_START before touching
+ * [@offset, @offset + @length) through a mapping, and with
+ * SWGPU_CPU_ACCESS_END and the same range and direction after.
+ *
+ * START waits for the fences the direction must wait for (READ waits for
+ * writers, WRITE for readers and writers), allocates or swaps in the
+ * pages of the range only, and makes device mappings coherent for the
+ * CPU. END makes the CPU's writes visible to devices and always succeeds
+ * for valid arguments. A window is not a pin: a process may die inside it
+ * without leaking anything. Allowed on primary and render nodes; for an
+ * imported object the exporter's whole-buffer CPU access is used.
+ *
+ * Errors: -ENOENT for a bad handle; -EINVAL for unknown flag bits,
+ * neither READ nor WRITE, non-zero @pad, @length 0, or a range past the
+ * end of the object or overflowing; -EINTR or -ERESTARTSYS when a signal
+ * interrupts START; -ENOMEM when START cannot allocate the pages.
+ */
+struct drm_swgpu_cpu_access {
+	/** @handle: the object. */
+	__u32 handle;
+	/**
+	 * @flags: SWGPU_CPU_ACCESS_READ and/or _WRITE, plus _START or _END.
+	 */
+	__u32 flags;
+	/** @offset: first byte of the range. */
+	__u64 offset;
+	/** @length: length of the range in bytes, not 0. */
+	__u64 length;
+	/** @pad: must be 0. */
+	__u64 pad;
 };
 
 #if defined(__cplusplus)
