@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: MIT
+/*
+ * module-lifetime-runner: checks when swgpu can and cannot be unloaded,
+ * and unloads it. Prints one KTAP document on stdout.
+ *
+ * swgpu must stay loaded while a DRM file descriptor, an exported dma-buf
+ * (held by a file descriptor or by an importer such as vgem) is alive.
+ * A user mapping made from a swgpu buffer runs no swgpu code (it belongs
+ * to the shmem file), so once every descriptor is gone the module unloads
+ * and the mapping keeps its contents and stays writable.
+ *
+ * Run it last: on success swgpu is no longer loaded. Anything else that
+ * uses swgpu (its test module) must be unloaded first.
+ *
+ * Usage: module-lifetime-runner [--help]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <drm.h>
+#include <drm_mode.h>
+#include "swgpu_drm.h"
+
+#define SIZE (64 * 4096ul)
+
+static int ntests;
+
+static void result(bool ok, const char *name, const char *why)
+{
+	printf("%s %d %s%s%s\n", ok ? "ok" : "not ok", ++ntests, name,
+	       ok ? "" : " # ", ok ? "" : why);
+	fflush(stdout);
+}
+
+/* 0 if swgpu was removed, else the errno delete_module gave. */
+static int try_unload(void)
+{
+	if (syscall(SYS_delete_module, "swgpu", O_NONBLOCK))
+		return errno;
+	return 0;
+}
+
+static bool loaded(void)
+{
+	struct stat st;
+
+	return stat("/sys/module/swgpu", &st) == 0;
+}
+
+static int open_by_name(const char *prefix, int first, const char *name)
+{
+	char path[64], vname[32];
+	int i;
+
+	for (i = first; i < first + 64; i++) {
+		struct drm_version v = { .name = vname,
+					 .name_len = sizeof(vname) - 1 };
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/%s%d", prefix, i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(vname, 0, sizeof(vname));
+		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(vname, name))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/* A swgpu buffer filled with a pattern, exported; the handle is closed. */
+static int make_dmabuf(int drm)
+{
+	struct drm_swgpu_gem_create c = { .size = SIZE };
+	struct drm_prime_handle p = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	struct drm_gem_close cl = { 0 };
+	uint32_t *map;
+	size_t i;
+
+	if (ioctl(drm, DRM_IOCTL_SWGPU_GEM_CREATE, &c))
+		return -1;
+	p.handle = c.handle;
+	if (ioctl(drm, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p))
+		return -1;
+	cl.handle = c.handle;
+	ioctl(drm, DRM_IOCTL_GEM_CLOSE, &cl);
+
+	map = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, p.fd, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	for (i = 0; i < SIZE / 4; i++)
+		map[i] = 0x5a000000u | i;
+	munmap(map, SIZE);
+	return p.fd;
+}
+
+static void busy_with_drm_fd(void)
+{
+	int drm = open_by_name("renderD", 128, "swgpu");
+	int err;
+
+	if (drm < 0) {
+		result(false, "busy-with-drm-fd", "cannot open swgpu");
+		return;
+	}
+	err = try_unload();
+	close(drm);
+	result(err == EWOULDBLOCK || err == EBUSY, "busy-with-drm-fd",
+	       err ? strerror(err) : "unloaded while a DRM fd was open");
+}
+
+static void busy_with_dmabuf_fd(void)
+{
+	int drm = open_by_name("renderD", 128, "swgpu");
+	int buf, err;
+
+	buf = drm < 0 ? -1 : make_dmabuf(drm);
+	if (drm >= 0)
+		close(drm);
+	if (buf < 0) {
+		result(false, "busy-with-dmabuf-fd", "cannot make a dma-buf");
+		return;
+	}
+	err = try_unload();
+	close(buf);
+	result(err == EWOULDBLOCK || err == EBUSY, "busy-with-dmabuf-fd",
+	       err ? strerror(err) : "unloaded while a dma-buf was open");
+}
+
+static void busy_with_vgem_import(void)
+{
+	int drm = open_by_name("renderD", 128, "swgpu");
+	int vgem = open_by_name("card", 0, "vgem");
+	struct drm_prime_handle p = { 0 };
+	struct drm_gem_close cl = { 0 };
+	int buf, err;
+
+	buf = drm < 0 ? -1 : make_dmabuf(drm);
+	if (drm >= 0)
+		close(drm);
+	if (buf < 0 || vgem < 0) {
+		result(false, "busy-with-vgem-import", "no swgpu buffer or vgem");
+		return;
+	}
+	p.fd = buf;
+	if (ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &p)) {
+		result(false, "busy-with-vgem-import", strerror(errno));
+		return;
+	}
+	close(buf);
+
+	/* Only vgem's handle keeps the dma-buf, and so swgpu, alive now. */
+	err = try_unload();
+	cl.handle = p.handle;
+	ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &cl);
+	close(vgem);
+	result(err == EWOULDBLOCK || err == EBUSY, "busy-with-vgem-import",
+	       err ? strerror(err) : "unloaded while vgem held the dma-buf");
+}
+
+static void unload_with_live_mapping(void)
+{
+	int drm = open_by_name("renderD", 128, "swgpu");
+	uint32_t *map = MAP_FAILED;
+	size_t i;
+	int buf, err;
+	bool same = true;
+
+	buf = drm < 0 ? -1 : make_dmabuf(drm);
+	if (buf >= 0)
+		map = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   buf, 0);
+	if (drm >= 0)
+		close(drm);
+	if (buf >= 0)
+		close(buf);
+	if (map == MAP_FAILED) {
+		result(false, "unload-with-live-mapping", "cannot map");
+		return;
+	}
+
+	err = try_unload();
+	result(err == 0 && !loaded(), "unload-with-live-mapping",
+	       err ? strerror(err) : "module still present");
+
+	for (i = 0; i < SIZE / 4; i++)
+		if (map[i] != (0x5a000000u | i))
+			same = false;
+	result(same, "mapping-keeps-data-after-unload", "contents changed");
+
+	for (i = 0; i < SIZE / 4; i++)
+		map[i] = ~map[i];
+	same = true;
+	for (i = 0; i < SIZE / 4; i++)
+		if (map[i] != (uint32_t)~(0x5a000000u | i))
+			same = false;
+	result(same, "mapping-writable-after-unload", "write did not stick");
+	munmap(map, SIZE);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1) {
+		printf("usage: %s\nChecks swgpu's unload rules, then unloads it;"
+		       " prints KTAP.\n", argv[0]);
+		return strcmp(argv[1], "--help") ? 2 : 0;
+	}
+
+	printf("KTAP version 1\n1..6\n");
+	busy_with_drm_fd();
+	busy_with_dmabuf_fd();
+	busy_with_vgem_import();
+	unload_with_live_mapping();
+	return 0;
+}
