@@ -1,0 +1,111 @@
+# Shared helpers for the swgpu tools. Source it; do not execute it.
+#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"        (from tools/)
+# Callers run with `set -euo pipefail`.
+# shellcheck shell=bash disable=SC2034 # variables here are for the callers
+
+# Repo root, derived from this file's location so every tool works from any
+# working directory (CI clones the repo into an arbitrary folder).
+SWGPU_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SWGPU_CACHE="${SWGPU_CACHE:-$HOME/.cache/swgpu}"
+SWGPU_BUILD="${SWGPU_BUILD:-$SWGPU_REPO/build}"
+
+# Everything a full check needs on a fresh Debian 12 machine. Headers and
+# images of the guest kernels are handled by fetch-kernel.sh because their
+# names come from the archive.
+SWGPU_HOST_PACKAGES=(
+	qemu-system-x86 busybox-static sparse libdrm-dev kmod cpio xz-utils
+	zstd bc flex bison libelf-dev build-essential rsync
+	linux-headers-amd64 linux-headers-6.12-amd64
+)
+
+# Logging goes to stderr: stdout of a tool is kept for its data (a path).
+log()  { printf '[swgpu] %s\n' "$*" >&2; }
+warn() { printf '[swgpu] warning: %s\n' "$*" >&2; }
+die()  { printf '[swgpu] error: %s\n' "$*" >&2; exit 1; }
+
+# Install the given Debian packages that are not installed yet. Fast when
+# all are present: one dpkg-query, no apt-get at all.
+ensure_packages() {
+	local missing=() pkg status
+	for pkg in "$@"; do
+		status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+		[[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+	done
+	((${#missing[@]} == 0)) && return 0
+	[[ $EUID -eq 0 ]] || die "missing packages (need root to install): ${missing[*]}"
+	log "installing: ${missing[*]}"
+	apt_update_once
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "${missing[@]}" >&2
+}
+
+# apt-get update at most once per process tree; it is the slow part.
+apt_update_once() {
+	[[ -n "${SWGPU_APT_UPDATED:-}" ]] && return 0
+	log "apt-get update"
+	DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+	export SWGPU_APT_UPDATED=1
+}
+
+# resolve_kernel SHORT: set KVER and KVERSION, the current Debian ABI name
+# and image package version, e.g. 6.12 -> 6.12.117+deb12-amd64 and
+# 6.12.117-1~deb12u1. Resolved from the meta package, whose Depends pins
+# both, because the archive moves; a full KVER is accepted too. apt-cache
+# takes ~0.7 s here (no pkgcache), so the answer is exported for child
+# processes. Call it directly, not in $(...), or nothing is kept.
+resolve_kernel() {
+	local arg="$1" var pkg line
+	var="SWGPU_RESOLVED_${arg//[^A-Za-z0-9]/_}"
+	line="${!var:-}"
+	if [[ -z "$line" ]]; then
+		case "$arg" in
+		6.1)    pkg=linux-image-amd64 ;;
+		6.12)   pkg=linux-image-6.12-amd64 ;;
+		*-amd64) pkg="linux-image-$arg" ;;
+		*)      die "unknown kernel '$arg' (known: 6.1, 6.12, or a full ABI name)" ;;
+		esac
+		line="$(package_pin "$pkg" "$arg")"
+		if [[ -z "$line" ]]; then
+			# A fresh machine may have no package lists yet.
+			apt_update_once
+			line="$(package_pin "$pkg" "$arg")"
+		fi
+		[[ -n "$line" ]] || die "cannot resolve kernel '$arg' ($pkg) from the package lists"
+		export "$var=$line"
+	fi
+	KVER="${line%% *}"
+	KVERSION="${line#* }"
+}
+
+# "KVER VERSION" from apt-cache show of a meta package (its Depends line) or
+# of the image package itself (its Version line).
+package_pin() {
+	local pkg="$1" arg="$2"
+	if [[ "$arg" == *-amd64 ]]; then
+		apt-cache show --no-all-versions "$pkg" 2>/dev/null |
+			sed -n "s/^Version: \(.*\)/$arg \1/p" | head -n1
+	else
+		apt-cache show --no-all-versions "$pkg" 2>/dev/null |
+			sed -n 's/^Depends: .*linux-image-\([0-9][^ ]*\) (= \([^)]*\)).*/\1 \2/p' |
+			head -n1
+	fi
+}
+
+# Supported kernel series, for --kernel all.
+SWGPU_KERNELS=(6.1 6.12)
+
+# Per-kernel cache directory (fetch-kernel.sh fills it).
+kernel_cache() { echo "$SWGPU_CACHE/kernels/$1"; }
+
+# module_ko SHORT: build the module for kernel SHORT (resolve_kernel first)
+# into $SWGPU_BUILD/$KVER and print the path of swgpu.ko (or of the only
+# .ko built). The build log is shown only when the build fails.
+module_ko() {
+	local kos err="$SWGPU_BUILD/$KVER/build-module.err"
+	mkdir -p "$SWGPU_BUILD/$KVER"
+	if ! kos="$("$SWGPU_REPO/tools/build-module.sh" "$KVER" "$SWGPU_BUILD/$KVER" 2>"$err")"; then
+		cat "$err" >&2
+		die "module build failed for $KVER"
+	fi
+	grep '/swgpu\.ko$' <<<"$kos" || head -n1 <<<"$kos"
+}

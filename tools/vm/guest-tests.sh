@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Runs inside the guest (boot.sh's chroot); tools/check.sh starts it:
+#
+#   tools/vm/guest-tests.sh MODULE.ko TESTDIR KTAPDIR [BINARY[:SUBTEST]]
+#
+# Loads drm, vgem and MODULE with $SWGPU_MODULE_PARAMS (guest-load.sh), runs every executable
+# TESTDIR/swgpu_* (or only BINARY, with --run-subtest SUBTEST), then the
+# KTAP suites (unless BINARY names another test): the kernel CPU access
+# cases (swgpu_cpu_access_test.ko, next to MODULE, driven by
+# KTAPDIR/cpu-access-runner) and the unload rules
+# (KTAPDIR/module-lifetime-runner, which ends by unloading MODULE). It
+# leaves in $SWGPU_OUT:
+#   NAME.log       stdout+stderr of test binary NAME
+#   NAME.exit      its exit status (124: killed after SWGPU_TEST_TIMEOUT s,
+#                  default 600); absent if the guest died while it ran
+#   cpu_access.ktap, module_lifetime.ktap   the KTAP suites' results
+#   harness.ktap   the harness's own checks as KTAP: module-load,
+#                  module-unload (the module must be gone at the end)
+#   dmesg.txt      the kernel log, dumped after the unload
+# Test results are judged on the host; this exits non-zero only when the
+# harness itself breaks.
+set -euo pipefail
+: "${SWGPU_OUT:?run me inside tools/vm/boot.sh}"
+
+(($# >= 3 && $# <= 4)) || { echo "usage: $0 MODULE.ko TESTDIR KTAPDIR [BINARY[:SUBTEST]]" >&2; exit 2; }
+ko="$1" testdir="$2" ktapdir="$3" select="${4:-}"
+here="$(dirname "${BASH_SOURCE[0]}")"
+timeout_s="${SWGPU_TEST_TIMEOUT:-600}"
+module="$(basename "$ko" .ko)"
+module="${module//-/_}"
+
+ktap_n=0
+ktap_lines=()
+ktap() {   # ktap ok|"not ok" NAME
+	ktap_n=$((ktap_n + 1))
+	ktap_lines+=("$1 $ktap_n $2")
+}
+write_ktap() {
+	{
+		echo "KTAP version 1"
+		echo "1..$ktap_n"
+		printf '%s\n' "${ktap_lines[@]}"
+	} >"$SWGPU_OUT/harness.ktap"
+}
+
+# SWGPU_MODULE_PARAMS: "name=value ..." for the module (word-split on
+# purpose); boot.sh passes SWGPU_* variables through from the host.
+# shellcheck disable=SC2086
+if ! "$here/guest-load.sh" "$ko" ${SWGPU_MODULE_PARAMS:-}; then
+	ktap "not ok" module-load
+	dmesg >"$SWGPU_OUT/dmesg.txt"
+	write_ktap
+	exit 0
+fi
+ktap ok module-load
+
+bin_filter="${select%%:*}"
+subtest=""
+[[ "$select" == *:* ]] && subtest="${select#*:}"
+
+for bin in "$testdir"/swgpu_*; do
+	[[ -f "$bin" && -x "$bin" ]] || continue
+	name="$(basename "$bin")"
+	[[ -z "$bin_filter" || "$name" == "$bin_filter" ]] || continue
+	args=()
+	[[ -n "$subtest" ]] && args=(--run-subtest "$subtest")
+	echo "guest-tests: running $name ${args[*]}"
+	start="$(cut -d' ' -f1 /proc/uptime)"
+	rc=0
+	# timeout(1) gives the test its own process group, so a hung test and
+	# its children are killed together. stdbuf: line-buffered stdout, so
+	# stderr lines cannot split IGT's "Subtest NAME: RESULT" lines.
+	timeout -k 10 "$timeout_s" stdbuf -oL -eL "$bin" "${args[@]}" \
+		>"$SWGPU_OUT/$name.log" 2>&1 || rc=$?
+	echo "$rc" >"$SWGPU_OUT/$name.exit"
+	end="$(cut -d' ' -f1 /proc/uptime)"
+	echo "guest-tests: $name exited $rc after $(awk "BEGIN { print $end - $start }")s"
+done
+
+# wanted NAME: whether the selection includes test NAME.
+wanted() { [[ -z "$bin_filter" || "$bin_filter" == "$1" ]]; }
+
+if wanted cpu_access; then
+	echo "guest-tests: running cpu_access"
+	test_ko="$(dirname "$ko")/swgpu_cpu_access_test.ko"
+	if insmod "$test_ko"; then
+		timeout -k 10 "$timeout_s" "$ktapdir/cpu-access-runner" \
+			>"$SWGPU_OUT/cpu_access.ktap" 2>&1 || true
+		rmmod swgpu_cpu_access_test || ktap "not ok" test-module-unload
+	else
+		ktap "not ok" test-module-load
+	fi
+fi
+
+if wanted module_lifetime; then
+	echo "guest-tests: running module_lifetime"
+	timeout -k 10 "$timeout_s" "$ktapdir/module-lifetime-runner" \
+		>"$SWGPU_OUT/module_lifetime.ktap" 2>&1 || true
+fi
+
+# The lifetime runner unloads the module itself; otherwise rmmod does.
+if [[ ! -d "/sys/module/$module" ]] || rmmod "$module"; then
+	ktap ok module-unload
+else
+	ktap "not ok" module-unload
+	lsmod | grep -E "^($module|drm|vgem) " || true
+fi
+dmesg >"$SWGPU_OUT/dmesg.txt"
+write_ktap
