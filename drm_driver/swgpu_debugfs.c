@@ -12,6 +12,10 @@
  * pinned counts page pins swgpu holds: one per page for device mappings
  * and vmaps, one per page for kernel CPU access ranges.
  *
+ * swgpu_fences lists the FENCE_ATTACH fences not yet signalled by hand:
+ *
+ *   pid <pid> fence <id> <read|write> signaled <0|1> error <errno>
+ *
  * swgpu_cpu_access counts the ranges the kernel CPU access API began
  * natively (page by page) and through the core's fallback.
  */
@@ -75,9 +79,25 @@ static int swgpu_debugfs_cpu_access(struct seq_file *m, void *unused)
 	return 0;
 }
 
+static int swgpu_debugfs_fences(struct seq_file *m, void *unused)
+{
+	struct drm_info_node *node = m->private;
+	struct drm_device *dev = node->minor->dev;
+	struct drm_file *file;
+
+	seq_puts(m, "# pid fence id read|write signaled error\n");
+	mutex_lock(&dev->filelist_mutex);
+	list_for_each_entry(file, &dev->filelist, lhead)
+		swgpu_fence_debugfs_show(m, swgpu_file_pid_nr(file),
+					 file->driver_priv);
+	mutex_unlock(&dev->filelist_mutex);
+	return 0;
+}
+
 static const struct drm_info_list swgpu_debugfs_list[] = {
 	{ "swgpu_objects", swgpu_debugfs_objects, 0 },
 	{ "swgpu_cpu_access", swgpu_debugfs_cpu_access, 0 },
+	{ "swgpu_fences", swgpu_debugfs_fences, 0 },
 };
 
 /**

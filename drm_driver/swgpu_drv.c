@@ -10,6 +10,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
+#include <linux/slab.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
@@ -26,7 +27,37 @@
 
 static struct swgpu_device *swgpu_device;
 
+static bool vgem_compat;
+module_param(vgem_compat, bool, 0444);
+MODULE_PARM_DESC(vgem_compat,
+		 "Register the DRM driver as \"vgem\", so vgem clients use swgpu (default: false)");
+
+static int swgpu_open(struct drm_device *dev, struct drm_file *file)
+{
+	struct swgpu_file *sfile;
+
+	sfile = kzalloc(sizeof(*sfile), GFP_KERNEL);
+	if (!sfile)
+		return -ENOMEM;
+
+	swgpu_fence_file_init(sfile);
+	file->driver_priv = sfile;
+	return 0;
+}
+
+static void swgpu_postclose(struct drm_device *dev, struct drm_file *file)
+{
+	struct swgpu_file *sfile = file->driver_priv;
+
+	swgpu_fence_file_fini(sfile);
+	kfree(sfile);
+}
+
 static const struct drm_ioctl_desc swgpu_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(SWGPU_FENCE_ATTACH, swgpu_fence_attach_ioctl,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(SWGPU_FENCE_SIGNAL, swgpu_fence_signal_ioctl,
+			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(SWGPU_GEM_CREATE, swgpu_gem_create_ioctl,
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(SWGPU_GEM_MMAP_OFFSET, swgpu_gem_mmap_offset_ioctl,
@@ -37,8 +68,11 @@ static const struct drm_ioctl_desc swgpu_ioctls[] = {
 
 DEFINE_DRM_GEM_FOPS(swgpu_fops);
 
-static const struct drm_driver swgpu_driver = {
+/* Not const: vgem_compat renames it before it is registered. */
+static struct drm_driver swgpu_driver = {
 	.driver_features = DRIVER_GEM | DRIVER_RENDER,
+	.open = swgpu_open,
+	.postclose = swgpu_postclose,
 	.ioctls = swgpu_ioctls,
 	.num_ioctls = ARRAY_SIZE(swgpu_ioctls),
 	.fops = &swgpu_fops,
@@ -64,6 +98,13 @@ static int __init swgpu_init(void)
 	struct platform_device *pdev;
 	struct swgpu_device *sdev;
 	int ret;
+
+	/*
+	 * Only the DRM driver takes vgem's name: the platform device keeps
+	 * swgpu's, so the in-tree vgem can be loaded at the same time.
+	 */
+	if (vgem_compat)
+		swgpu_driver.name = "vgem";
 
 	pdev = platform_device_register_simple(SWGPU_DRIVER_NAME, -1, NULL, 0);
 	if (IS_ERR(pdev))

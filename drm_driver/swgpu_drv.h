@@ -6,6 +6,7 @@
 #define _SWGPU_DRV_H_
 
 #include <linux/atomic.h>
+#include <linux/idr.h>
 #include <linux/dma-direction.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -16,6 +17,7 @@
 struct dma_buf;
 struct drm_file;
 struct platform_device;
+struct seq_file;
 struct sg_table;
 
 #define SWGPU_DRIVER_NAME	"swgpu"
@@ -29,6 +31,17 @@ struct sg_table;
 struct swgpu_device {
 	struct drm_device drm;
 	struct platform_device *platform;
+};
+
+/**
+ * struct swgpu_file - swgpu's state for one open DRM file
+ * @fences: FENCE_ATTACH fences by id; signalled ones stay as NULL so
+ *	that ids are never reused
+ * @fence_lock: protects @fences
+ */
+struct swgpu_file {
+	struct idr fences;
+	struct mutex fence_lock;
 };
 
 /**
@@ -116,6 +129,16 @@ struct drm_gem_object *
 swgpu_gem_prime_import_sg_table(struct drm_device *dev,
 				struct dma_buf_attachment *attach,
 				struct sg_table *sgt);
+
+/* swgpu_fence.c */
+void swgpu_fence_file_init(struct swgpu_file *sfile);
+void swgpu_fence_file_fini(struct swgpu_file *sfile);
+int swgpu_fence_attach_ioctl(struct drm_device *dev, void *data,
+			     struct drm_file *file);
+int swgpu_fence_signal_ioctl(struct drm_device *dev, void *data,
+			     struct drm_file *file);
+void swgpu_fence_debugfs_show(struct seq_file *m, pid_t pid,
+			      struct swgpu_file *sfile);
 
 /* swgpu_cpu_ioctl.c */
 int swgpu_cpu_access_ioctl(struct drm_device *dev, void *data,

@@ -75,9 +75,27 @@ int __swgpu_open_driver_node(const char *name, bool render)
 	return -1;
 }
 
+const char *swgpu_driver_name(void)
+{
+	const char *name = getenv("SWGPU_TEST_DRIVER_NAME");
+
+	return name && *name ? name : SWGPU_DRIVER_NAME;
+}
+
+bool swgpu_fd_is_swgpu(int fd)
+{
+	uint64_t size = 4096;
+	uint32_t handle;
+
+	if (__swgpu_gem_create(fd, &size, 0, &handle))
+		return false;
+	__swgpu_gem_close(fd, handle);
+	return true;
+}
+
 int swgpu_open_primary(void)
 {
-	int fd = __swgpu_open_driver_node(SWGPU_DRIVER_NAME, false);
+	int fd = __swgpu_open_driver_node(swgpu_driver_name(), false);
 
 	igt_require_f(fd >= 0, "no swgpu primary node in /dev/dri\n");
 	return fd;
@@ -85,7 +103,7 @@ int swgpu_open_primary(void)
 
 int swgpu_open_render(void)
 {
-	int fd = __swgpu_open_driver_node(SWGPU_DRIVER_NAME, true);
+	int fd = __swgpu_open_driver_node(swgpu_driver_name(), true);
 
 	igt_require_f(fd >= 0, "no swgpu render node in /dev/dri\n");
 	return fd;
@@ -96,6 +114,12 @@ int swgpu_open_vgem(void)
 	int fd = __swgpu_open_driver_node(SWGPU_VGEM_DRIVER_NAME, false);
 
 	igt_require_f(fd >= 0, "no vgem primary node in /dev/dri\n");
+	/*
+	 * Under vgem_compat=1 the "vgem" a client finds is swgpu itself;
+	 * the tests then check what such a client gets.
+	 */
+	if (swgpu_fd_is_swgpu(fd))
+		igt_info("vgem is swgpu (vgem_compat=1)\n");
 	return fd;
 }
 
@@ -253,6 +277,38 @@ int __swgpu_dumb_destroy(int fd, uint32_t handle)
 	memset(&arg, 0, sizeof(arg));
 	arg.handle = handle;
 	return ioctl_errno(fd, DRM_IOCTL_MODE_DESTROY_DUMB, &arg);
+}
+
+int __swgpu_fence_attach(int fd, uint32_t handle, uint32_t flags,
+			 uint32_t *fence)
+{
+	struct drm_swgpu_fence_attach arg = { .handle = handle, .flags = flags };
+
+	if (igt_ioctl(fd, DRM_IOCTL_SWGPU_FENCE_ATTACH, &arg))
+		return -errno;
+	*fence = arg.out_fence;
+	return 0;
+}
+
+uint32_t swgpu_fence_attach(int fd, uint32_t handle, uint32_t flags)
+{
+	uint32_t fence = 0;
+
+	igt_assert_eq(__swgpu_fence_attach(fd, handle, flags, &fence), 0);
+	igt_assert_neq_u32(fence, 0);
+	return fence;
+}
+
+int __swgpu_fence_signal(int fd, uint32_t fence)
+{
+	struct drm_swgpu_fence_signal arg = { .fence = fence };
+
+	return igt_ioctl(fd, DRM_IOCTL_SWGPU_FENCE_SIGNAL, &arg) ? -errno : 0;
+}
+
+void swgpu_fence_signal(int fd, uint32_t fence)
+{
+	igt_assert_eq(__swgpu_fence_signal(fd, fence), 0);
 }
 
 int __swgpu_prime_export(int fd, uint32_t handle, uint32_t flags, int *dmabuf)

@@ -26,6 +26,15 @@
 #define SWGPU_DRIVER_NAME "swgpu"
 #define SWGPU_VGEM_DRIVER_NAME "vgem"
 
+/*
+ * The name swgpu registers under: "swgpu", or what the environment
+ * variable SWGPU_TEST_DRIVER_NAME says (the harness sets "vgem" for runs
+ * with the module parameter vgem_compat=1).
+ */
+const char *swgpu_driver_name(void);
+/* True if @fd is a swgpu device, whatever its name (GEM_CREATE works). */
+bool swgpu_fd_is_swgpu(int fd);
+
 /* Flags for exports that user space maps read-write. */
 #define SWGPU_EXPORT_FLAGS (DRM_CLOEXEC | DRM_RDWR)
 
@@ -41,6 +50,8 @@ int __swgpu_open_driver_node(const char *name, bool render);
 /* The same, skipping the (sub)test when the device is missing. */
 int swgpu_open_primary(void);
 int swgpu_open_render(void);
+/* The first "vgem" primary node: the in-tree vgem, or swgpu itself when
+ * it was loaded with vgem_compat=1 and the in-tree one was not. */
 int swgpu_open_vgem(void);
 
 /* ---- swgpu GEM ---- */
@@ -65,6 +76,14 @@ int __swgpu_dumb_map_offset(int fd, uint32_t handle, uint64_t *offset);
 uint64_t swgpu_dumb_map_offset(int fd, uint32_t handle);
 void *swgpu_dumb_mmap(int fd, uint32_t handle, uint64_t size, int prot);
 int __swgpu_dumb_destroy(int fd, uint32_t handle);
+
+/* ---- vgem-compatible fences (swgpu's, and vgem's own) ---- */
+
+int __swgpu_fence_attach(int fd, uint32_t handle, uint32_t flags,
+			 uint32_t *fence);
+uint32_t swgpu_fence_attach(int fd, uint32_t handle, uint32_t flags);
+int __swgpu_fence_signal(int fd, uint32_t fence);
+void swgpu_fence_signal(int fd, uint32_t fence);
 
 int __swgpu_prime_export(int fd, uint32_t handle, uint32_t flags,
 			 int *dmabuf);

@@ -219,7 +219,7 @@ igt_main
 {
 	const size_t page = swgpu_page_size();
 	const uint64_t size = 4 * page;
-	uint32_t handle = 0;
+	static uint32_t handle;
 
 	igt_fixture {
 		render = swgpu_open_render();

@@ -395,7 +395,7 @@ igt_main
 			igt_assert(child >= 0);
 			if (child == 0) {
 				int fd = __swgpu_open_driver_node(
-					SWGPU_DRIVER_NAME, true);
+					swgpu_driver_name(), true);
 				uint64_t size = 8 * page;
 				uint32_t handle;
 				uint8_t *ptr;

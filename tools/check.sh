@@ -230,6 +230,28 @@ if [[ -n "$test" && ${#binaries[@]} -eq 0 && $is_ktap_suite == 0 ]]; then
 	report host FAIL "${test%%:*}" "no such test binary in $IGT"
 fi
 
+# run_suite TAG SHORT KO SELECTION: boot kernel SHORT with module KO, run
+# the selected tests (guest-tests.sh's BINARY[:SUBTEST] or a comma list)
+# and judge the results under TAG. Extra guest settings come from the
+# caller's exported SWGPU_* variables.
+run_suite() {
+	local tag="$1" short="$2" ko="$3" selection="$4" res boot_rc=0
+	res="$SWGPU_BUILD/results/${tag//\//-}"
+	rm -rf "$res"
+	mkdir -p "$res"
+	boot_args=(--kernel "$short" --out "$res" --timeout "$vm_timeout")
+	((verbose)) && boot_args+=(--verbose)
+	log "running the tests on $KVER ($tag)"
+	guest=("$VM/guest-tests.sh" "$ko" "$IGT" "$KTAP")
+	[[ -n "$selection" ]] && guest+=("$selection")
+	"$VM/boot.sh" "${boot_args[@]}" -- "${guest[@]}" || boot_rc=$?
+	judge_results "$tag" "$res" "$boot_rc"
+}
+
+# vgem_compat=1 runs this subset with swgpu registered as "vgem" and the
+# in-tree vgem not loaded: unmodified vgem clients must find swgpu.
+COMPAT_TESTS=(swgpu_basic swgpu_gem swgpu_prime swgpu_fence swgpu_cpu_access)
+
 for short in "${kernels[@]}"; do
 	tag="$short"
 	resolve_kernel "$short"
@@ -245,17 +267,19 @@ for short in "${kernels[@]}"; do
 		continue
 	fi
 	ko="$(grep '/swgpu\.ko$' <<<"$kos" || head -n1 <<<"$kos")"
-	res="$SWGPU_BUILD/results/$KVER"
-	rm -rf "$res"
-	mkdir -p "$res"
-	boot_args=(--kernel "$short" --out "$res" --timeout "$vm_timeout")
-	((verbose)) && boot_args+=(--verbose)
-	log "running the tests on $KVER"
-	guest=("$VM/guest-tests.sh" "$ko" "$IGT" "$KTAP")
-	[[ -n "$test" ]] && guest+=("$test")
-	boot_rc=0
-	"$VM/boot.sh" "${boot_args[@]}" -- "${guest[@]}" || boot_rc=$?
-	judge_results "$tag" "$res" "$boot_rc"
+	all_binaries=("${binaries[@]}")
+	run_suite "$tag" "$short" "$ko" "$test"
+
+	[[ -z "$test" ]] || continue
+	binaries=()
+	for bin in "${COMPAT_TESTS[@]}"; do
+		[[ -x "$IGT/$bin" ]] && binaries+=("$bin")
+	done
+	selection="$(IFS=,; echo "${binaries[*]}")"
+	SWGPU_MODULE_PARAMS="vgem_compat=1" SWGPU_NO_VGEM=1 \
+		SWGPU_TEST_DRIVER_NAME=vgem \
+		run_suite "$tag/vgem_compat" "$short" "$ko" "$selection"
+	binaries=("${all_binaries[@]}")
 done
 
 if ((failed == 0 && real_tests == 0)); then

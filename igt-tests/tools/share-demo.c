@@ -342,7 +342,7 @@ int main(int argc, char **argv)
 	printf("swgpu-share-demo: sharing %" PRIu64 "-byte buffers between "
 	       "swgpu and vgem\n", size);
 
-	swgpu = __swgpu_open_driver_node(SWGPU_DRIVER_NAME, true);
+	swgpu = __swgpu_open_driver_node(swgpu_driver_name(), true);
 	if (swgpu < 0) {
 		printf("  [FAIL] no swgpu render node in /dev/dri "
 		       "(is the swgpu module loaded?)\n");

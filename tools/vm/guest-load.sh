@@ -13,7 +13,11 @@ set -euo pipefail
 
 kmodprobe() { modprobe -d "$SWGPU_MODROOT" -S "$SWGPU_KVER" "$@"; }
 
-for mod in drm vgem; do
+# SWGPU_NO_VGEM=1 leaves the in-tree vgem out (the vgem_compat runs, where
+# swgpu itself answers to the name vgem).
+mods=(drm)
+[[ "${SWGPU_NO_VGEM:-0}" == 1 ]] || mods+=(vgem)
+for mod in "${mods[@]}"; do
 	kmodprobe "$mod"
 	echo "guest-load: loaded $mod"
 done

@@ -2,6 +2,7 @@
 # Runs inside the guest (boot.sh's chroot); tools/check.sh starts it:
 #
 #   tools/vm/guest-tests.sh MODULE.ko TESTDIR KTAPDIR [BINARY[:SUBTEST]]
+#   tools/vm/guest-tests.sh MODULE.ko TESTDIR KTAPDIR BINARY,BINARY,...
 #
 # Loads drm, vgem and MODULE with $SWGPU_MODULE_PARAMS (guest-load.sh), runs every executable
 # TESTDIR/swgpu_* (or only BINARY, with --run-subtest SUBTEST), then the
@@ -55,13 +56,17 @@ fi
 ktap ok module-load
 
 bin_filter="${select%%:*}"
+
+# wanted NAME: whether the selection (empty: everything; else one name or
+# a comma-separated list) includes test NAME.
+wanted() { [[ -z "$bin_filter" || ",$bin_filter," == *",$1,"* ]]; }
 subtest=""
 [[ "$select" == *:* ]] && subtest="${select#*:}"
 
 for bin in "$testdir"/swgpu_*; do
 	[[ -f "$bin" && -x "$bin" ]] || continue
 	name="$(basename "$bin")"
-	[[ -z "$bin_filter" || "$name" == "$bin_filter" ]] || continue
+	wanted "$name" || continue
 	args=()
 	[[ -n "$subtest" ]] && args=(--run-subtest "$subtest")
 	echo "guest-tests: running $name ${args[*]}"
@@ -76,9 +81,6 @@ for bin in "$testdir"/swgpu_*; do
 	end="$(cut -d' ' -f1 /proc/uptime)"
 	echo "guest-tests: $name exited $rc after $(awk "BEGIN { print $end - $start }")s"
 done
-
-# wanted NAME: whether the selection includes test NAME.
-wanted() { [[ -z "$bin_filter" || "$bin_filter" == "$1" ]]; }
 
 if wanted cpu_access; then
 	echo "guest-tests: running cpu_access"

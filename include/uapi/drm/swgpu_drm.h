@@ -5,8 +5,9 @@
  * Usable from C and C++ with nothing but drm.h (from the kernel's uapi or
  * from libdrm: build with -I/usr/include/libdrm).
  *
- * Ioctl numbers 0x1 and 0x2 are reserved for the vgem-identical fence
- * ioctls; swgpu's own ioctls start at 0x10.
+ * Ioctls 0x1 and 0x2 are vgem's fence ioctls, with vgem's numbers,
+ * layouts and errors, so vgem clients work unchanged; swgpu's own ioctls
+ * start at 0x10.
  */
 #ifndef _UAPI_SWGPU_DRM_H_
 #define _UAPI_SWGPU_DRM_H_
@@ -17,10 +18,18 @@
 extern "C" {
 #endif
 
+#define DRM_SWGPU_FENCE_ATTACH		0x1
+#define DRM_SWGPU_FENCE_SIGNAL		0x2
 #define DRM_SWGPU_GEM_CREATE		0x10
 #define DRM_SWGPU_GEM_MMAP_OFFSET	0x11
 #define DRM_SWGPU_CPU_ACCESS		0x12
 
+#define DRM_IOCTL_SWGPU_FENCE_ATTACH \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_SWGPU_FENCE_ATTACH, \
+		 struct drm_swgpu_fence_attach)
+#define DRM_IOCTL_SWGPU_FENCE_SIGNAL \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_SWGPU_FENCE_SIGNAL, \
+		struct drm_swgpu_fence_signal)
 #define DRM_IOCTL_SWGPU_GEM_CREATE \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_SWGPU_GEM_CREATE, \
 		 struct drm_swgpu_gem_create)
@@ -30,6 +39,50 @@ extern "C" {
 #define DRM_IOCTL_SWGPU_CPU_ACCESS \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_SWGPU_CPU_ACCESS, \
 		struct drm_swgpu_cpu_access)
+
+/**
+ * struct drm_swgpu_fence_attach - attach a fence for user space to signal
+ *
+ * vgem's DRM_IOCTL_VGEM_FENCE_ATTACH (struct drm_vgem_fence_attach). The
+ * fence goes into the object's reservation object, for writing
+ * (exclusive) with SWGPU_FENCE_WRITE, else for reading, so every importer
+ * of the buffer, poll() on its dma-bufs, DMA_BUF_IOCTL_SYNC and
+ * DRM_IOCTL_SWGPU_CPU_ACCESS wait for it. It signals on FENCE_SIGNAL,
+ * when the DRM file is closed, or by itself after the module parameter
+ * fence_timeout_ms (10 s by default), then with the error -ETIMEDOUT.
+ *
+ * Errors: -EINVAL for unknown flags or non-zero @pad; -ENOENT for a bad
+ * handle; -EBUSY when an unsignalled fence conflicts (any fence with a
+ * write fence, a write fence with a read fence); -ENOMEM.
+ */
+struct drm_swgpu_fence_attach {
+	/** @handle: in: the object, swgpu's own or imported. */
+	__u32 handle;
+	/** @flags: in: 0 or SWGPU_FENCE_WRITE. */
+	__u32 flags;
+#define SWGPU_FENCE_WRITE	0x1
+	/** @out_fence: out: the fence id for FENCE_SIGNAL, never 0. */
+	__u32 out_fence;
+	/** @pad: must be 0. */
+	__u32 pad;
+};
+
+/**
+ * struct drm_swgpu_fence_signal - signal a fence from FENCE_ATTACH
+ *
+ * vgem's DRM_IOCTL_VGEM_FENCE_SIGNAL (struct drm_vgem_fence_signal). A
+ * fence is signalled once; its id is not reused by the same file.
+ *
+ * Errors: -EINVAL for non-zero @flags; -ENOENT for an id this file never
+ * got, 0, or one already signalled; -ETIMEDOUT if the fence had already
+ * expired (it is consumed all the same).
+ */
+struct drm_swgpu_fence_signal {
+	/** @fence: in: the id FENCE_ATTACH returned. */
+	__u32 fence;
+	/** @flags: must be 0. */
+	__u32 flags;
+};
 
 /**
  * define SWGPU_GEM_CREATE_MAX_SIZE - largest object GEM_CREATE accepts

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: MIT
+/*
+ * swgpu_fence - vgem-compatible fences (FENCE_ATTACH / FENCE_SIGNAL) and
+ * the implicit synchronisation they drive: poll on dma-bufs, sync_file
+ * export, DMA_BUF_IOCTL_SYNC, CPU_ACCESS, and fences shared with vgem.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+#include <linux/sync_file.h>
+
+#include "igt.h"
+#include "swgpu_common.h"
+
+IGT_TEST_DESCRIPTION("vgem-compatible fences and implicit sync on swgpu");
+
+#define TIMEOUT_PARAM "/sys/module/swgpu/parameters/fence_timeout_ms"
+
+static int render = -1;
+
+/* Which of @events are ready on @fd right now, without waiting. */
+static short ready_now(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	igt_assert_lte(0, poll(&p, 1, 0));
+	return p.revents & events;
+}
+
+/* Block until @events are ready; returns them. */
+static short wait_ready(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	igt_assert_eq(poll(&p, 1, -1), 1);
+	return p.revents & events;
+}
+
+static uint32_t create(uint64_t size)
+{
+	return swgpu_gem_create(render, size);
+}
+
+static int export_sync_file(int dmabuf, uint32_t flags)
+{
+	struct dma_buf_export_sync_file arg = { .flags = flags, .fd = -1 };
+
+	if (ioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg))
+		return -errno;
+	return arg.fd;
+}
+
+/* Status of a sync_file: 1 signalled, 0 pending, < 0 the error. */
+static int sync_file_status(int fd)
+{
+	struct sync_file_info info = { 0 };
+
+	do_ioctl(fd, SYNC_IOC_FILE_INFO, &info);
+	return info.status;
+}
+
+static unsigned int read_timeout_param(void)
+{
+	unsigned int ms = 0;
+	FILE *f = fopen(TIMEOUT_PARAM, "r");
+
+	igt_require_f(f, "no %s\n", TIMEOUT_PARAM);
+	igt_assert_eq(fscanf(f, "%u", &ms), 1);
+	fclose(f);
+	return ms;
+}
+
+static void write_timeout_param(unsigned int ms)
+{
+	FILE *f = fopen(TIMEOUT_PARAM, "w");
+
+	igt_assert(f);
+	igt_assert_lt(0, fprintf(f, "%u\n", ms));
+	igt_assert_eq(fclose(f), 0);
+}
+
+static void attach_signal(uint32_t flags)
+{
+	uint32_t handle = create(4096);
+	uint32_t a, b;
+
+	a = swgpu_fence_attach(render, handle, flags);
+	swgpu_fence_signal(render, a);
+	b = swgpu_fence_attach(render, handle, flags);
+	/* Ids are never reused by the same file. */
+	igt_assert_lt_u32(a, b);
+	swgpu_fence_signal(render, b);
+	swgpu_gem_close(render, handle);
+}
+
+static void poll_write_fence(bool export_first)
+{
+	uint32_t handle = create(4096), fence;
+	int dmabuf = -1;
+
+	if (export_first)
+		dmabuf = swgpu_prime_export(render, handle);
+	fence = swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE);
+	if (!export_first)
+		dmabuf = swgpu_prime_export(render, handle);
+
+	/* A writer blocks readers (POLLIN) and writers (POLLOUT). */
+	igt_assert_eq(ready_now(dmabuf, POLLIN | POLLOUT), 0);
+	swgpu_fence_signal(render, fence);
+	igt_assert_eq(ready_now(dmabuf, POLLIN | POLLOUT), POLLIN | POLLOUT);
+
+	close(dmabuf);
+	swgpu_gem_close(render, handle);
+}
+
+static void poll_read_fence(void)
+{
+	uint32_t handle = create(4096), fence;
+	int dmabuf = swgpu_prime_export(render, handle);
+
+	/* A reader blocks only writers. */
+	fence = swgpu_fence_attach(render, handle, 0);
+	igt_assert_eq(ready_now(dmabuf, POLLIN | POLLOUT), POLLIN);
+	swgpu_fence_signal(render, fence);
+	igt_assert_eq(ready_now(dmabuf, POLLOUT), POLLOUT);
+
+	close(dmabuf);
+	swgpu_gem_close(render, handle);
+}
+
+static void conflicts(void)
+{
+	uint32_t handle = create(4096), w, r1, r2, out;
+
+	w = swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE);
+	igt_assert_eq(__swgpu_fence_attach(render, handle, 0, &out), -EBUSY);
+	igt_assert_eq(__swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE,
+					   &out), -EBUSY);
+	swgpu_fence_signal(render, w);
+
+	r1 = swgpu_fence_attach(render, handle, 0);
+	r2 = swgpu_fence_attach(render, handle, 0);
+	igt_assert_eq(__swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE,
+					   &out), -EBUSY);
+	swgpu_fence_signal(render, r1);
+	igt_assert_eq(__swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE,
+					   &out), -EBUSY);
+	swgpu_fence_signal(render, r2);
+
+	w = swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE);
+	swgpu_fence_signal(render, w);
+	swgpu_gem_close(render, handle);
+}
+
+static void expiry(void)
+{
+	unsigned int saved = read_timeout_param();
+	uint32_t handle, fence;
+	int dmabuf, sf;
+
+	write_timeout_param(200);
+	handle = create(4096);
+	dmabuf = swgpu_prime_export(render, handle);
+	fence = swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE);
+	write_timeout_param(saved);
+
+	sf = export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
+	igt_require_f(sf >= 0, "no DMA_BUF_IOCTL_EXPORT_SYNC_FILE\n");
+
+	/* Nobody signals it: poll returns when it expires by itself. */
+	igt_assert_eq(wait_ready(dmabuf, POLLIN), POLLIN);
+	igt_assert_eq(sync_file_status(sf), -ETIMEDOUT);
+	igt_assert_eq(__swgpu_fence_signal(render, fence), -ETIMEDOUT);
+	/* The late signal consumed it. */
+	igt_assert_eq(__swgpu_fence_signal(render, fence), -ENOENT);
+
+	close(sf);
+	close(dmabuf);
+	swgpu_gem_close(render, handle);
+}
+
+static void sync_file_export(void)
+{
+	uint32_t handle = create(4096), fence;
+	int dmabuf = swgpu_prime_export(render, handle);
+	int sf;
+
+	fence = swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE);
+	sf = export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
+	igt_require_f(sf >= 0, "no DMA_BUF_IOCTL_EXPORT_SYNC_FILE (%d)\n", sf);
+
+	igt_assert_eq(ready_now(sf, POLLIN), 0);
+	igt_assert_eq(sync_file_status(sf), 0);
+	swgpu_fence_signal(render, fence);
+	igt_assert_eq(ready_now(sf, POLLIN), POLLIN);
+	igt_assert_eq(sync_file_status(sf), 1);
+
+	close(sf);
+	close(dmabuf);
+	swgpu_gem_close(render, handle);
+}
+
+/*
+ * Start a CPU access (by @how) while a write fence is pending that only
+ * its expiry will signal. When the call returns the fence must be
+ * signalled, or the call did not wait for it.
+ */
+static void cpu_access_waits(bool dmabuf_sync)
+{
+	unsigned int saved = read_timeout_param();
+	uint32_t handle;
+	int dmabuf, sf;
+
+	write_timeout_param(200);
+	handle = create(4 * 4096);
+	dmabuf = swgpu_prime_export(render, handle);
+	swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE);
+	write_timeout_param(saved);
+
+	sf = export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
+	igt_require_f(sf >= 0, "no DMA_BUF_IOCTL_EXPORT_SYNC_FILE\n");
+	igt_assert_eq(sync_file_status(sf), 0);
+
+	if (dmabuf_sync) {
+		swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+		igt_assert_neq(sync_file_status(sf), 0);
+		swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	} else {
+		struct drm_swgpu_cpu_access arg = {
+			.handle = handle, .flags = SWGPU_CPU_ACCESS_READ,
+			.offset = 4096, .length = 4096,
+		};
+
+		do_ioctl(render, DRM_IOCTL_SWGPU_CPU_ACCESS, &arg);
+		igt_assert_neq(sync_file_status(sf), 0);
+		arg.flags |= SWGPU_CPU_ACCESS_END;
+		do_ioctl(render, DRM_IOCTL_SWGPU_CPU_ACCESS, &arg);
+	}
+
+	close(sf);
+	close(dmabuf);
+	swgpu_gem_close(render, handle);
+}
+
+static void read_window_ignores_read_fence(void)
+{
+	uint32_t handle = create(4096), fence;
+	int dmabuf = swgpu_prime_export(render, handle);
+
+	/* A reader does not wait for readers: this must not block. */
+	fence = swgpu_fence_attach(render, handle, 0);
+	swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	swgpu_fence_signal(render, fence);
+
+	close(dmabuf);
+	swgpu_gem_close(render, handle);
+}
+
+static void vgem_sees_swgpu_fence(void)
+{
+	int vgem = swgpu_open_vgem();
+	uint32_t handle = create(4096), vh, fence, vf;
+	int dmabuf = swgpu_prime_export(render, handle);
+
+	vh = swgpu_prime_import(vgem, dmabuf);
+	fence = swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE);
+	/* vgem's own attach checks the shared reservation object. */
+	igt_assert_eq(__swgpu_fence_attach(vgem, vh, 0, &vf), -EBUSY);
+	swgpu_fence_signal(render, fence);
+	vf = swgpu_fence_attach(vgem, vh, SWGPU_FENCE_WRITE);
+	/* ...and swgpu sees vgem's fence in return. */
+	igt_assert_eq(ready_now(dmabuf, POLLIN), 0);
+	swgpu_fence_signal(vgem, vf);
+	igt_assert_eq(ready_now(dmabuf, POLLIN), POLLIN);
+
+	swgpu_gem_close(vgem, vh);
+	close(dmabuf);
+	close(vgem);
+	swgpu_gem_close(render, handle);
+}
+
+static void swgpu_sees_vgem_fence(void)
+{
+	int vgem = swgpu_open_vgem();
+	uint32_t pitch, vh, sh, vf, out;
+	uint64_t size;
+	int dmabuf, again;
+
+	vh = swgpu_dumb_create(vgem, 32, 32, 32, &pitch, &size);
+	dmabuf = swgpu_prime_export(vgem, vh);
+	sh = swgpu_prime_import(render, dmabuf);
+
+	vf = swgpu_fence_attach(vgem, vh, SWGPU_FENCE_WRITE);
+	igt_assert_eq(__swgpu_fence_attach(render, sh, 0, &out), -EBUSY);
+	/* swgpu's re-export is vgem's dma-buf: the fence shows there. */
+	again = swgpu_prime_export(render, sh);
+	igt_assert_eq(ready_now(again, POLLIN), 0);
+	swgpu_fence_signal(vgem, vf);
+	igt_assert_eq(ready_now(again, POLLIN), POLLIN);
+	swgpu_fence_signal(render, swgpu_fence_attach(render, sh, 0));
+
+	close(again);
+	swgpu_gem_close(render, sh);
+	close(dmabuf);
+	swgpu_gem_close(vgem, vh);
+	close(vgem);
+}
+
+static void close_signals_fences(void)
+{
+	int fd = swgpu_open_render();
+	uint32_t handle = swgpu_gem_create(fd, 4096);
+	int dmabuf = swgpu_prime_export(fd, handle);
+
+	swgpu_fence_attach(fd, handle, SWGPU_FENCE_WRITE);
+	igt_assert_eq(ready_now(dmabuf, POLLIN), 0);
+	close(fd);
+	/* The buffer lives on in the dma-buf; its fence is signalled. */
+	igt_assert_eq(ready_now(dmabuf, POLLIN | POLLOUT), POLLIN | POLLOUT);
+	close(dmabuf);
+}
+
+static void fences_are_per_file(void)
+{
+	int other = swgpu_open_render();
+	uint32_t handle = create(4096), fence;
+
+	fence = swgpu_fence_attach(render, handle, 0);
+	igt_assert_eq(__swgpu_fence_signal(other, fence), -ENOENT);
+	swgpu_fence_signal(render, fence);
+	close(other);
+	swgpu_gem_close(render, handle);
+}
+
+/* Whether swgpu_fences lists (pid, id) as pending. */
+static bool debugfs_lists_fence(uint32_t id, const char *kind)
+{
+	char want[96], line[256], path[512];
+	const char *objects = swgpu_debugfs_objects_path();
+	bool found = false;
+	FILE *f;
+
+	igt_assert(objects);
+	snprintf(path, sizeof(path), "%s", objects);
+	strcpy(strrchr(path, '/') + 1, "swgpu_fences");
+	f = fopen(path, "r");
+	igt_assert_f(f, "cannot open %s\n", path);
+	snprintf(want, sizeof(want), "pid %d fence %u %s signaled 0 ",
+		 getpid(), id, kind);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, want, strlen(want)))
+			found = true;
+	fclose(f);
+	return found;
+}
+
+static void debugfs_fences(void)
+{
+	uint32_t handle = create(4096), w;
+
+	w = swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE);
+	igt_assert(debugfs_lists_fence(w, "write"));
+	swgpu_fence_signal(render, w);
+	igt_assert(!debugfs_lists_fence(w, "write"));
+	swgpu_gem_close(render, handle);
+}
+
+igt_main
+{
+	static uint32_t handle;
+	uint32_t out;
+
+	igt_fixture {
+		render = swgpu_open_render();
+	}
+
+	igt_describe("A read fence attaches and signals; ids grow.");
+	igt_subtest("attach-signal-read")
+		attach_signal(0);
+
+	igt_describe("A write fence attaches and signals; ids grow.");
+	igt_subtest("attach-signal-write")
+		attach_signal(SWGPU_FENCE_WRITE);
+
+	igt_describe("Write fences conflict with everything, read fences "
+		     "with write fences: EBUSY.");
+	igt_subtest("attach-conflicts")
+		conflicts();
+
+	igt_describe("A write fence, attached after export, holds POLLIN "
+		     "and POLLOUT on the dma-buf until signalled.");
+	igt_subtest("poll-write-fence-after-export")
+		poll_write_fence(true);
+
+	igt_describe("A write fence attached before export shows on the "
+		     "dma-buf exported later.");
+	igt_subtest("poll-write-fence-before-export")
+		poll_write_fence(false);
+
+	igt_describe("A read fence holds POLLOUT only.");
+	igt_subtest("poll-read-fence")
+		poll_read_fence();
+
+	igt_describe("An unsignalled fence expires by itself with ETIMEDOUT, "
+		     "and a late FENCE_SIGNAL returns ETIMEDOUT.");
+	igt_subtest("expiry-late-signal")
+		expiry();
+
+	igt_describe("DMA_BUF_IOCTL_EXPORT_SYNC_FILE captures a pending "
+		     "write fence.");
+	igt_subtest("sync-file-export")
+		sync_file_export();
+
+	igt_describe("DMA_BUF_IOCTL_SYNC START waits for a write fence.");
+	igt_subtest("dmabuf-sync-waits")
+		cpu_access_waits(true);
+
+	igt_describe("CPU_ACCESS START waits for a write fence.");
+	igt_subtest("cpu-access-waits")
+		cpu_access_waits(false);
+
+	igt_describe("A read window does not wait for read fences.");
+	igt_subtest("read-window-ignores-read-fence")
+		read_window_ignores_read_fence();
+
+	igt_describe("vgem, importing swgpu's buffer, sees swgpu's fences, "
+		     "and swgpu sees vgem's.");
+	igt_subtest("vgem-sees-swgpu-fence")
+		vgem_sees_swgpu_fence();
+
+	igt_describe("swgpu, importing vgem's buffer, sees vgem's fences.");
+	igt_subtest("swgpu-sees-vgem-fence")
+		swgpu_sees_vgem_fence();
+
+	igt_describe("Closing the DRM file signals the fences it owns.");
+	igt_subtest("close-signals-fences")
+		close_signals_fences();
+
+	igt_describe("A fence id means nothing to another DRM file.");
+	igt_subtest("fences-are-per-file")
+		fences_are_per_file();
+
+	igt_describe("debugfs swgpu_fences lists pending fences.");
+	igt_subtest("debugfs-fences") {
+		swgpu_require_debugfs();
+		debugfs_fences();
+	}
+
+	igt_subtest_group {
+		igt_fixture
+			handle = create(4096);
+
+		igt_describe("Unknown FENCE_ATTACH flags fail with EINVAL.");
+		igt_subtest("attach-bad-flags") {
+			for (int bit = 1; bit < 32; bit++)
+				igt_assert_eq(__swgpu_fence_attach(render, handle,
+								   1u << bit, &out),
+					      -EINVAL);
+		}
+
+		igt_describe("Non-zero FENCE_ATTACH padding fails with EINVAL.");
+		igt_subtest("attach-bad-pad") {
+			struct drm_swgpu_fence_attach arg = {
+				.handle = handle, .pad = 1,
+			};
+
+			do_ioctl_err(render, DRM_IOCTL_SWGPU_FENCE_ATTACH, &arg,
+				     EINVAL);
+		}
+
+		igt_describe("FENCE_ATTACH on an unknown handle fails with "
+			     "ENOENT.");
+		igt_subtest("attach-bad-handle") {
+			igt_assert_eq(__swgpu_fence_attach(render, 0, 0, &out),
+				      -ENOENT);
+			igt_assert_eq(__swgpu_fence_attach(render, handle + 100,
+							   0, &out), -ENOENT);
+		}
+
+		igt_describe("FENCE_SIGNAL of id 0, of an id never given out, "
+			     "or twice fails with ENOENT; flags give EINVAL.");
+		igt_subtest("signal-bad-id") {
+			struct drm_swgpu_fence_signal arg = { 0 };
+			uint32_t fence;
+
+			igt_assert_eq(__swgpu_fence_signal(render, 0), -ENOENT);
+			igt_assert_eq(__swgpu_fence_signal(render, 123456),
+				      -ENOENT);
+			fence = swgpu_fence_attach(render, handle, 0);
+			arg.fence = fence;
+			arg.flags = 1;
+			do_ioctl_err(render, DRM_IOCTL_SWGPU_FENCE_SIGNAL, &arg,
+				     EINVAL);
+			swgpu_fence_signal(render, fence);
+			igt_assert_eq(__swgpu_fence_signal(render, fence),
+				      -ENOENT);
+		}
+
+		igt_fixture
+			swgpu_gem_close(render, handle);
+	}
+
+	igt_fixture
+		close(render);
+}
