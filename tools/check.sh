@@ -250,7 +250,8 @@ run_suite() {
 
 # vgem_compat=1 runs this subset with swgpu registered as "vgem" and the
 # in-tree vgem not loaded: unmodified vgem clients must find swgpu.
-COMPAT_TESTS=(swgpu_basic swgpu_gem swgpu_prime swgpu_fence swgpu_cpu_access)
+COMPAT_TESTS=(swgpu_basic swgpu_gem swgpu_prime swgpu_fence swgpu_cpu_access
+	swgpu_device_files)
 
 for short in "${kernels[@]}"; do
 	tag="$short"
