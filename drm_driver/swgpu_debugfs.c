@@ -9,8 +9,10 @@
  *   exported <0|1> imported <0|1>
  *
  * (on one line). resident counts allocated, not swapped-out pages;
- * pinned counts page pins swgpu holds: one per page for device mappings
- * and vmaps, one per page for kernel CPU access ranges.
+ * pinned counts page pins swgpu holds: one per page while device
+ * mappings or vmaps exist, plus one per page that kernel CPU access
+ * ranges cover. For imported objects both count the exporter's pages,
+ * which the import keeps mapped.
  *
  * swgpu_fences lists the FENCE_ATTACH fences not yet signalled by hand:
  *
@@ -39,7 +41,7 @@ static void swgpu_debugfs_print_object(struct seq_file *m, pid_t pid,
 	seq_printf(m,
 		   "pid %d handle %d size %zu resident %lu pinned %ld exported %d imported %d\n",
 		   pid, handle, gem->size, swgpu_object_resident_pages(obj),
-		   atomic_long_read(&obj->pinned_pages),
+		   swgpu_object_pinned_pages(obj),
 		   READ_ONCE(gem->dma_buf) ? 1 : 0,
 		   swgpu_obj_is_imported(obj) ? 1 : 0);
 }

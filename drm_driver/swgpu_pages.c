@@ -201,3 +201,19 @@ unsigned long swgpu_object_resident_pages(struct swgpu_object *obj)
 		return swgpu_obj_npages(obj);
 	return READ_ONCE(obj->base.filp->f_mapping->nrpages);
 }
+
+/**
+ * swgpu_object_pinned_pages - how many page pins an object holds
+ * @obj: the object
+ *
+ * Return: one per page while device mappings or vmaps exist, plus one per
+ * page that kernel CPU access ranges cover (however many cover it); for
+ * an imported object, the pages of the
+ * exporter's buffer, which the import's mapping keeps pinned.
+ */
+long swgpu_object_pinned_pages(struct swgpu_object *obj)
+{
+	if (swgpu_obj_is_imported(obj))
+		return swgpu_obj_npages(obj);
+	return atomic_long_read(&obj->pinned_pages);
+}
