@@ -175,14 +175,17 @@ static int swgpu_obj_cpu_pin(struct swgpu_object *obj, pgoff_t i)
 }
 
 static int swgpu_obj_cpu_begin(struct swgpu_object *obj, pgoff_t first,
-			       pgoff_t last, enum dma_data_direction dir)
+			       pgoff_t last, enum dma_data_direction dir,
+			       bool wait)
 {
 	pgoff_t i;
 	int ret;
 
-	ret = swgpu_object_wait_for_cpu(obj, dir);
-	if (ret)
-		return ret;
+	if (wait) {
+		ret = swgpu_object_wait_for_cpu(obj, dir);
+		if (ret)
+			return ret;
+	}
 
 	mutex_lock(&obj->lock);
 	for (i = first; i <= last; i++) {
@@ -288,14 +291,30 @@ static void swgpu_foreign_put(struct swgpu_foreign_access *fa)
 	kfree_rcu(fa, rcu);
 }
 
+/*
+ * The exporter's begin_cpu_access with or without the core's wait for
+ * the reservation object's fences. The engine must not wait: its own job
+ * fence is already there.
+ */
+static int swgpu_foreign_exporter_begin(struct dma_buf *dmabuf,
+					enum dma_data_direction dir, bool wait)
+{
+	if (wait)
+		return dma_buf_begin_cpu_access(dmabuf, dir);
+	if (dmabuf->ops->begin_cpu_access)
+		return dmabuf->ops->begin_cpu_access(dmabuf, dir);
+	return 0;
+}
+
 static int swgpu_foreign_begin(struct dma_buf *dmabuf, pgoff_t first,
-			       pgoff_t last, enum dma_data_direction dir)
+			       pgoff_t last, enum dma_data_direction dir,
+			       bool wait)
 {
 	struct swgpu_foreign_access *fa;
 	int ret;
 
 	/* Outside our lock: it may wait for fences for a long time. */
-	ret = dma_buf_begin_cpu_access(dmabuf, dir);
+	ret = swgpu_foreign_exporter_begin(dmabuf, dir, wait);
 	if (ret)
 		return ret;
 
@@ -418,8 +437,8 @@ int swgpu_dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 
 	if (swgpu_is_own_dma_buf(dmabuf))
 		return swgpu_obj_cpu_begin(to_swgpu_obj(dmabuf->priv), first,
-					   last, dir);
-	return swgpu_foreign_begin(dmabuf, first, last, dir);
+					   last, dir, true);
+	return swgpu_foreign_begin(dmabuf, first, last, dir, true);
 }
 EXPORT_SYMBOL_GPL(swgpu_dma_buf_begin_cpu_access);
 
@@ -545,3 +564,78 @@ void swgpu_dma_buf_kunmap_atomic(struct dma_buf *dmabuf,
 		kunmap_local(vaddr);
 }
 EXPORT_SYMBOL_GPL(swgpu_dma_buf_kunmap_atomic);
+
+/* ---- the same contract on a swgpu handle's object, for the engine ---- */
+
+/**
+ * swgpu_object_cpu_begin - begin CPU access to a range of a GEM object
+ * @obj: a swgpu object, swgpu-backed or imported
+ * @start: first byte
+ * @len: length in bytes, checked by the caller
+ * @dir: the CPU's direction
+ *
+ * Like swgpu_dma_buf_begin_cpu_access() but without waiting for the
+ * object's fences: the engine waits for the dependencies it recorded at
+ * submit, and its own fence is already in the reservation object.
+ *
+ * Return: 0 or a negative errno; nothing is held on failure.
+ */
+int swgpu_object_cpu_begin(struct swgpu_object *obj, u64 start, u64 len,
+			   enum dma_data_direction dir)
+{
+	pgoff_t first = start >> PAGE_SHIFT, last = (start + len - 1) >> PAGE_SHIFT;
+
+	if (swgpu_obj_is_imported(obj))
+		return swgpu_foreign_begin(obj->base.import_attach->dmabuf,
+					   first, last, dir, false);
+	return swgpu_obj_cpu_begin(obj, first, last, dir, false);
+}
+
+/**
+ * swgpu_object_cpu_end - end a range begun by swgpu_object_cpu_begin()
+ * @obj: the object
+ * @start: as passed to swgpu_object_cpu_begin()
+ * @len: as passed to swgpu_object_cpu_begin()
+ * @dir: as passed to swgpu_object_cpu_begin()
+ */
+void swgpu_object_cpu_end(struct swgpu_object *obj, u64 start, u64 len,
+			  enum dma_data_direction dir)
+{
+	pgoff_t first = start >> PAGE_SHIFT, last = (start + len - 1) >> PAGE_SHIFT;
+
+	if (swgpu_obj_is_imported(obj))
+		swgpu_foreign_end(obj->base.import_attach->dmabuf, first, last,
+				  dir);
+	else
+		swgpu_obj_cpu_end(obj, first, last, dir);
+}
+
+/**
+ * swgpu_object_kmap - map one page of a begun range of a GEM object
+ * @obj: the object
+ * @page_num: the page index
+ *
+ * Return: the page's kernel address, valid until swgpu_object_kunmap()
+ * in the same task, in reverse order of mapping; NULL outside any range.
+ */
+void *swgpu_object_kmap(struct swgpu_object *obj, unsigned long page_num)
+{
+	struct page *page;
+
+	if (swgpu_obj_is_imported(obj))
+		return swgpu_foreign_kmap(obj->base.import_attach->dmabuf,
+					  page_num);
+	page = swgpu_obj_cpu_page(obj, page_num);
+	return page ? kmap_local_page(page) : NULL;
+}
+
+/**
+ * swgpu_object_kunmap - unmap a page mapped by swgpu_object_kmap()
+ * @obj: the object
+ * @vaddr: the address swgpu_object_kmap() returned
+ */
+void swgpu_object_kunmap(struct swgpu_object *obj, void *vaddr)
+{
+	if (!swgpu_obj_is_imported(obj))
+		kunmap_local(vaddr);
+}

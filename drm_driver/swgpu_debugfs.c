@@ -18,6 +18,9 @@
  *
  *   pid <pid> fence <id> <read|write> signaled <0|1> error <errno>
  *
+ * swgpu_engine has the engine's counters: queued (jobs not finished),
+ * jobs_done, jobs_failed, bytes (written by jobs).
+ *
  * swgpu_cpu_access counts the ranges the kernel CPU access API began
  * natively (page by page) and through the core's fallback.
  */
@@ -96,10 +99,19 @@ static int swgpu_debugfs_fences(struct seq_file *m, void *unused)
 	return 0;
 }
 
+static int swgpu_debugfs_engine(struct seq_file *m, void *unused)
+{
+	struct drm_info_node *node = m->private;
+
+	swgpu_engine_debugfs_show(m, &to_swgpu_dev(node->minor->dev)->engine);
+	return 0;
+}
+
 static const struct drm_info_list swgpu_debugfs_list[] = {
 	{ "swgpu_objects", swgpu_debugfs_objects, 0 },
 	{ "swgpu_cpu_access", swgpu_debugfs_cpu_access, 0 },
 	{ "swgpu_fences", swgpu_debugfs_fences, 0 },
+	{ "swgpu_engine", swgpu_debugfs_engine, 0 },
 };
 
 /**

@@ -40,6 +40,11 @@ static int swgpu_open(struct drm_device *dev, struct drm_file *file)
 	if (!sfile)
 		return -ENOMEM;
 
+	sfile->queue = swgpu_queue_create(&to_swgpu_dev(dev)->engine);
+	if (!sfile->queue) {
+		kfree(sfile);
+		return -ENOMEM;
+	}
 	swgpu_fence_file_init(sfile);
 	file->driver_priv = sfile;
 	return 0;
@@ -49,6 +54,7 @@ static void swgpu_postclose(struct drm_device *dev, struct drm_file *file)
 {
 	struct swgpu_file *sfile = file->driver_priv;
 
+	swgpu_queue_close(sfile->queue);
 	swgpu_fence_file_fini(sfile);
 	kfree(sfile);
 }
@@ -64,6 +70,7 @@ static const struct drm_ioctl_desc swgpu_ioctls[] = {
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(SWGPU_CPU_ACCESS, swgpu_cpu_access_ioctl,
 			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(SWGPU_SUBMIT, swgpu_submit_ioctl, DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(swgpu_fops);
@@ -129,13 +136,19 @@ static int __init swgpu_init(void)
 	}
 	sdev->platform = pdev;
 
-	ret = drm_dev_register(&sdev->drm, 0);
+	ret = swgpu_engine_init(&sdev->engine);
 	if (ret)
 		goto err_release_group;
+
+	ret = drm_dev_register(&sdev->drm, 0);
+	if (ret)
+		goto err_engine;
 
 	swgpu_device = sdev;
 	return 0;
 
+err_engine:
+	swgpu_engine_fini(&sdev->engine);
 err_release_group:
 	devres_release_group(&pdev->dev, NULL);
 err_unregister_pdev:
@@ -148,6 +161,8 @@ static void __exit swgpu_exit(void)
 	struct platform_device *pdev = swgpu_device->platform;
 
 	drm_dev_unregister(&swgpu_device->drm);
+	/* No file is left, and every job's fence held the module. */
+	swgpu_engine_fini(&swgpu_device->engine);
 	devres_release_group(&pdev->dev, NULL);
 	platform_device_unregister(pdev);
 }

@@ -22,26 +22,53 @@ struct sg_table;
 
 #define SWGPU_DRIVER_NAME	"swgpu"
 
+struct swgpu_queue;
+
+/**
+ * struct swgpu_engine - the software engine that runs SUBMIT jobs
+ * @wq: where the per-file queues run
+ * @queued: jobs submitted and not yet finished
+ * @jobs_done: jobs finished without error
+ * @jobs_failed: jobs finished with an error (cancelled ones included)
+ * @bytes: bytes written by jobs
+ */
+struct swgpu_engine {
+	struct workqueue_struct *wq;
+	atomic_t queued;
+	atomic64_t jobs_done;
+	atomic64_t jobs_failed;
+	atomic64_t bytes;
+};
+
 /**
  * struct swgpu_device - the one swgpu DRM device
  * @drm: the DRM device
  * @platform: the platform device it hangs off, which gives importers a
  *	struct device to map DMA against
+ * @engine: the software engine
  */
 struct swgpu_device {
 	struct drm_device drm;
 	struct platform_device *platform;
+	struct swgpu_engine engine;
 };
+
+static inline struct swgpu_device *to_swgpu_dev(struct drm_device *dev)
+{
+	return container_of(dev, struct swgpu_device, drm);
+}
 
 /**
  * struct swgpu_file - swgpu's state for one open DRM file
  * @fences: FENCE_ATTACH fences by id; signalled ones stay as NULL so
  *	that ids are never reused
  * @fence_lock: protects @fences
+ * @queue: the engine's queue for this file's jobs
  */
 struct swgpu_file {
 	struct idr fences;
 	struct mutex fence_lock;
+	struct swgpu_queue *queue;
 };
 
 /**
@@ -141,12 +168,28 @@ int swgpu_fence_signal_ioctl(struct drm_device *dev, void *data,
 void swgpu_fence_debugfs_show(struct seq_file *m, pid_t pid,
 			      struct swgpu_file *sfile);
 
+/* swgpu_engine.c */
+int swgpu_engine_init(struct swgpu_engine *engine);
+void swgpu_engine_fini(struct swgpu_engine *engine);
+struct swgpu_queue *swgpu_queue_create(struct swgpu_engine *engine);
+void swgpu_queue_close(struct swgpu_queue *queue);
+int swgpu_submit_ioctl(struct drm_device *dev, void *data,
+		       struct drm_file *file);
+void swgpu_engine_debugfs_show(struct seq_file *m,
+			       struct swgpu_engine *engine);
+
 /* swgpu_cpu_ioctl.c */
 int swgpu_cpu_access_ioctl(struct drm_device *dev, void *data,
 			   struct drm_file *file);
 
 /* swgpu_cpu_access.c */
 void swgpu_cpu_access_stats(u64 *native, u64 *foreign);
+int swgpu_object_cpu_begin(struct swgpu_object *obj, u64 start, u64 len,
+			   enum dma_data_direction dir);
+void swgpu_object_cpu_end(struct swgpu_object *obj, u64 start, u64 len,
+			  enum dma_data_direction dir);
+void *swgpu_object_kmap(struct swgpu_object *obj, unsigned long page_num);
+void swgpu_object_kunmap(struct swgpu_object *obj, void *vaddr);
 
 /* swgpu_debugfs.c */
 void swgpu_debugfs_init(struct drm_minor *minor);

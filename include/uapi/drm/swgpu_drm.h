@@ -23,6 +23,7 @@ extern "C" {
 #define DRM_SWGPU_GEM_CREATE		0x10
 #define DRM_SWGPU_GEM_MMAP_OFFSET	0x11
 #define DRM_SWGPU_CPU_ACCESS		0x12
+#define DRM_SWGPU_SUBMIT		0x13
 
 #define DRM_IOCTL_SWGPU_FENCE_ATTACH \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_SWGPU_FENCE_ATTACH, \
@@ -39,6 +40,8 @@ extern "C" {
 #define DRM_IOCTL_SWGPU_CPU_ACCESS \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_SWGPU_CPU_ACCESS, \
 		struct drm_swgpu_cpu_access)
+#define DRM_IOCTL_SWGPU_SUBMIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_SWGPU_SUBMIT, struct drm_swgpu_submit)
 
 /**
  * struct drm_swgpu_fence_attach - attach a fence for user space to signal
@@ -174,6 +177,86 @@ struct drm_swgpu_cpu_access {
 	__u64 length;
 	/** @pad: must be 0. */
 	__u64 pad;
+};
+
+#define SWGPU_CMD_FILL		1
+#define SWGPU_CMD_COPY		2
+
+/**
+ * struct drm_swgpu_cmd - one command of a SUBMIT batch
+ *
+ * FILL writes @pattern over [@dst_offset, @dst_offset + @length) of
+ * @dst_handle: the byte at object offset o gets byte (o % 4) of @pattern
+ * in little-endian order, so an aligned fill equals 32-bit stores of
+ * @pattern and any sub-range of it matches. @src_handle and @src_offset
+ * must be 0.
+ *
+ * COPY copies @length bytes from @src_handle at @src_offset to
+ * @dst_handle at @dst_offset; @pattern must be 0. Within one object the
+ * two ranges must not overlap.
+ *
+ * Handles are swgpu objects or imported dma-bufs of any exporter.
+ */
+struct drm_swgpu_cmd {
+	/** @op: SWGPU_CMD_FILL or SWGPU_CMD_COPY. */
+	__u32 op;
+	/** @pattern: FILL's 32-bit pattern. */
+	__u32 pattern;
+	/** @dst_handle: the object written. */
+	__u32 dst_handle;
+	/** @src_handle: COPY's source object. */
+	__u32 src_handle;
+	/** @dst_offset: first byte written. */
+	__u64 dst_offset;
+	/** @src_offset: COPY's first byte read. */
+	__u64 src_offset;
+	/** @length: bytes written, not 0. */
+	__u64 length;
+};
+
+#define SWGPU_SUBMIT_MAX_CMDS	64
+
+#define SWGPU_SUBMIT_IN_FENCE	(1 << 0)
+#define SWGPU_SUBMIT_OUT_FENCE	(1 << 1)
+#define SWGPU_SUBMIT_FLAGS	(SWGPU_SUBMIT_IN_FENCE | SWGPU_SUBMIT_OUT_FENCE)
+
+/**
+ * struct drm_swgpu_submit - run a batch of commands on the software engine
+ *
+ * The batch is checked whole before anything happens: a rejected batch
+ * has no effect. An accepted batch becomes one job, run asynchronously on
+ * a kernel thread, after the jobs this file submitted before it, after
+ * the in-fence, and after the fences already on its buffers (implicit
+ * sync: readers wait for writers, writers for everyone). Its fence goes
+ * into every buffer it touches at submit time, as a writer for
+ * destinations and a reader for sources, so CPU access, poll() on
+ * dma-bufs, other devices and later jobs wait for it. The job signals its
+ * fence when done; with an error if it failed (-ENOMEM), if the in-fence
+ * carried one, or if its file was closed first (-ECANCELED, nothing more
+ * is written). Allowed on primary and render nodes.
+ *
+ * Errors: -EINVAL for unknown @flags, @num_cmds 0 or above
+ * SWGPU_SUBMIT_MAX_CMDS, an unknown op, non-zero unused fields, a zero
+ * length, a range past the end of its object or overflowing, an
+ * overlapping COPY within one object, or an @in_fence_fd that is not a
+ * sync_file; -ENOENT for a bad handle; -EFAULT for a bad @cmds pointer;
+ * -ENOMEM; -EMFILE when no file descriptor is left for the out-fence;
+ * -EINTR/-ERESTARTSYS if a signal interrupted locking the buffers.
+ */
+struct drm_swgpu_submit {
+	/** @cmds: user pointer to @num_cmds struct drm_swgpu_cmd. */
+	__u64 cmds;
+	/** @num_cmds: 1 to SWGPU_SUBMIT_MAX_CMDS. */
+	__u32 num_cmds;
+	/** @flags: SWGPU_SUBMIT_IN_FENCE, SWGPU_SUBMIT_OUT_FENCE. */
+	__u32 flags;
+	/** @in_fence_fd: with IN_FENCE, a sync_file the job waits for. */
+	__s32 in_fence_fd;
+	/**
+	 * @out_fence_fd: out, with OUT_FENCE: a sync_file (O_CLOEXEC) of
+	 * the job's fence.
+	 */
+	__s32 out_fence_fd;
 };
 
 #if defined(__cplusplus)
