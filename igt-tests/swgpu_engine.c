@@ -480,6 +480,7 @@ static __attribute__((noinline)) void in_fence_error(void)
 
 static void close_with_jobs_in_flight(void)
 {
+	swgpu_require_debugfs();
 	int fd = swgpu_open_render();
 	struct buf b = make_buf(render, 8 * PAGE);
 	struct drm_swgpu_cmd c;
@@ -500,10 +501,32 @@ static void close_with_jobs_in_flight(void)
 	for (int i = 0; i < 4; i++)
 		igt_assert_eq(fence_wait(out[i]), -ECANCELED);
 	check_byte_range(b.map, 0, b.size, 0x55);
+	/* Nothing the cancelled jobs took is left behind. */
+	igt_assert_eq_u64(swgpu_obj_get(getpid(), b.handle).pinned, 0);
 	swgpu_fence_signal(render, fence);
 
 	close(dmabuf);
 	free_buf(render, &b);
+}
+
+static void close_during_large_job(void)
+{
+	const uint64_t size = 64ull << 20;
+	int fd = swgpu_open_render();
+	uint32_t h = swgpu_gem_create(fd, size), mine;
+	struct drm_swgpu_cmd c = fill(h, 0, size, 0x42424242);
+	int dmabuf = swgpu_prime_export(fd, h), out, status;
+
+	swgpu_require_debugfs();
+	mine = swgpu_prime_import(render, dmabuf);
+	out = submit(fd, &c, 1);
+	close(fd);
+	/* Finished before the close was seen, or stopped by it. */
+	status = fence_wait(out);
+	igt_assert_f(status == 1 || status == -ECANCELED, "status %d\n", status);
+	igt_assert_eq_u64(swgpu_obj_get(getpid(), mine).pinned, 0);
+	swgpu_gem_close(render, mine);
+	close(dmabuf);
 }
 
 struct thread_arg {
@@ -763,6 +786,11 @@ igt_main
 		     "without writing.");
 	igt_subtest("close-with-jobs-in-flight")
 		close_with_jobs_in_flight();
+
+	igt_describe("Closing the fd during a 64 MiB job stops or finishes "
+		     "it, leaving no pin behind.");
+	igt_subtest("close-during-large-job")
+		close_during_large_job();
 
 	igt_describe("Many jobs from many threads: none lost or doubled; "
 		     "debugfs counts them and their bytes.");
