@@ -33,24 +33,12 @@ static int swgpu_cpu_access_start(struct swgpu_object *obj, u64 offset,
 {
 	pgoff_t first = offset >> PAGE_SHIFT;
 	pgoff_t last = (offset + length - 1) >> PAGE_SHIFT;
-	int ret;
 
 	if (swgpu_obj_is_imported(obj))
 		return dma_buf_begin_cpu_access(obj->base.import_attach->dmabuf,
 						dir);
-
-	ret = swgpu_object_wait_for_cpu(obj, dir);
-	if (ret)
-		return ret;
-
-	ret = swgpu_object_populate(obj, first, last - first + 1);
-	if (ret)
-		return ret;
-
-	mutex_lock(&obj->lock);
-	swgpu_object_sync_for_cpu(obj);
-	mutex_unlock(&obj->lock);
-	return 0;
+	return swgpu_object_begin_user_window(obj, first, last - first + 1,
+					      dir);
 }
 
 static int swgpu_cpu_access_end(struct swgpu_object *obj,
@@ -59,10 +47,7 @@ static int swgpu_cpu_access_end(struct swgpu_object *obj,
 	if (swgpu_obj_is_imported(obj))
 		return dma_buf_end_cpu_access(obj->base.import_attach->dmabuf,
 					      dir);
-
-	mutex_lock(&obj->lock);
-	swgpu_object_sync_for_device(obj);
-	mutex_unlock(&obj->lock);
+	swgpu_object_end_user_window(obj);
 	return 0;
 }
 

@@ -150,6 +150,9 @@ int swgpu_object_wait_for_cpu(struct swgpu_object *obj,
 			      enum dma_data_direction dir);
 void swgpu_object_sync_for_cpu(struct swgpu_object *obj);
 void swgpu_object_sync_for_device(struct swgpu_object *obj);
+int swgpu_object_begin_user_window(struct swgpu_object *obj, pgoff_t first,
+				   pgoff_t count, enum dma_data_direction dir);
+void swgpu_object_end_user_window(struct swgpu_object *obj);
 struct dma_buf *swgpu_gem_prime_export(struct drm_gem_object *obj, int flags);
 struct drm_gem_object *swgpu_gem_prime_import(struct drm_device *dev,
 					      struct dma_buf *dma_buf);

@@ -173,17 +173,30 @@ void swgpu_object_sync_for_device(struct swgpu_object *obj)
 		dma_sync_sgtable_for_device(sa->attach->dev, sa->sgt, sa->dir);
 }
 
-static int swgpu_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
-					 enum dma_data_direction dir)
+/**
+ * swgpu_object_begin_user_window - open a CPU access window that pins nothing
+ * @obj: a swgpu-backed object
+ * @first: first page of the window
+ * @count: pages in the window
+ * @dir: the CPU's direction
+ *
+ * What DMA_BUF_IOCTL_SYNC and CPU_ACCESS START do: wait for the fences the
+ * direction needs, make the pages resident, make device mappings coherent
+ * for the CPU. Nothing is held afterwards, since user space may never
+ * close the window; its mapping faults pages back in if they go.
+ *
+ * Return: 0, -ERESTARTSYS/-EINTR on a signal, -ENOMEM.
+ */
+int swgpu_object_begin_user_window(struct swgpu_object *obj, pgoff_t first,
+				   pgoff_t count, enum dma_data_direction dir)
 {
-	struct swgpu_object *obj = dmabuf_to_obj(dmabuf);
 	int ret;
 
 	ret = swgpu_object_wait_for_cpu(obj, dir);
 	if (ret)
 		return ret;
 
-	ret = swgpu_object_populate(obj, 0, swgpu_obj_npages(obj));
+	ret = swgpu_object_populate(obj, first, count);
 	if (ret)
 		return ret;
 
@@ -193,14 +206,30 @@ static int swgpu_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 	return 0;
 }
 
-static int swgpu_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
-				       enum dma_data_direction dir)
+/**
+ * swgpu_object_end_user_window - close a window: CPU writes to devices
+ * @obj: a swgpu-backed object
+ */
+void swgpu_object_end_user_window(struct swgpu_object *obj)
 {
-	struct swgpu_object *obj = dmabuf_to_obj(dmabuf);
-
 	mutex_lock(&obj->lock);
 	swgpu_object_sync_for_device(obj);
 	mutex_unlock(&obj->lock);
+}
+
+static int swgpu_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
+					 enum dma_data_direction dir)
+{
+	struct swgpu_object *obj = dmabuf_to_obj(dmabuf);
+
+	return swgpu_object_begin_user_window(obj, 0, swgpu_obj_npages(obj),
+					      dir);
+}
+
+static int swgpu_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
+				       enum dma_data_direction dir)
+{
+	swgpu_object_end_user_window(dmabuf_to_obj(dmabuf));
 	return 0;
 }
 

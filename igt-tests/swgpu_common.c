@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
+#include <linux/sync_file.h>
 
 #include "igt.h"
 #include "swgpu_common.h"
@@ -309,6 +310,37 @@ int __swgpu_fence_signal(int fd, uint32_t fence)
 void swgpu_fence_signal(int fd, uint32_t fence)
 {
 	igt_assert_eq(__swgpu_fence_signal(fd, fence), 0);
+}
+
+#define SWGPU_FENCE_TIMEOUT_PARAM "/sys/module/swgpu/parameters/fence_timeout_ms"
+
+unsigned int swgpu_fence_timeout_ms(void)
+{
+	unsigned int ms = 0;
+	FILE *f = fopen(SWGPU_FENCE_TIMEOUT_PARAM, "r");
+
+	igt_require_f(f, "no %s\n", SWGPU_FENCE_TIMEOUT_PARAM);
+	igt_assert_eq(fscanf(f, "%u", &ms), 1);
+	fclose(f);
+	return ms;
+}
+
+int swgpu_sync_file_status(int fd)
+{
+	struct sync_file_info info;
+
+	memset(&info, 0, sizeof(info));
+	do_ioctl(fd, SYNC_IOC_FILE_INFO, &info);
+	return info.status;
+}
+
+void swgpu_set_fence_timeout_ms(unsigned int ms)
+{
+	FILE *f = fopen(SWGPU_FENCE_TIMEOUT_PARAM, "w");
+
+	igt_assert_f(f, "cannot open %s\n", SWGPU_FENCE_TIMEOUT_PARAM);
+	igt_assert_lt(0, fprintf(f, "%u\n", ms));
+	igt_assert_eq(fclose(f), 0);
 }
 
 int __swgpu_prime_export(int fd, uint32_t handle, uint32_t flags, int *dmabuf)

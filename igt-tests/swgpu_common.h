@@ -85,6 +85,16 @@ uint32_t swgpu_fence_attach(int fd, uint32_t handle, uint32_t flags);
 int __swgpu_fence_signal(int fd, uint32_t fence);
 void swgpu_fence_signal(int fd, uint32_t fence);
 
+/*
+ * The module parameter fence_timeout_ms (when unsignalled fences expire):
+ * read it (skipping without the parameter), and set it. Fences take the
+ * value when they are attached.
+ */
+unsigned int swgpu_fence_timeout_ms(void);
+/* Status of a sync_file: 1 signalled, 0 pending, < 0 its error. */
+int swgpu_sync_file_status(int fd);
+void swgpu_set_fence_timeout_ms(unsigned int ms);
+
 int __swgpu_prime_export(int fd, uint32_t handle, uint32_t flags,
 			 int *dmabuf);
 int swgpu_prime_export(int fd, uint32_t handle);

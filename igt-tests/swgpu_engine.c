@@ -24,7 +24,6 @@
 IGT_TEST_DESCRIPTION("swgpu's software engine: fill and copy jobs with fences");
 
 #define PAGE 4096u
-#define TIMEOUT_PARAM "/sys/module/swgpu/parameters/fence_timeout_ms"
 
 static int render = -1;
 
@@ -69,15 +68,6 @@ static int submit(int fd, struct drm_swgpu_cmd *cmds, unsigned int n)
 	return out;
 }
 
-/* Status of a sync_file: 1 signalled, 0 pending, < 0 the error. */
-static int fence_status(int fd)
-{
-	struct sync_file_info info = { 0 };
-
-	do_ioctl(fd, SYNC_IOC_FILE_INFO, &info);
-	return info.status;
-}
-
 static bool fence_pending(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -93,7 +83,7 @@ static int fence_wait(int fd)
 	int status;
 
 	igt_assert_eq(poll(&p, 1, -1), 1);
-	status = fence_status(fd);
+	status = swgpu_sync_file_status(fd);
 	close(fd);
 	return status;
 }
@@ -361,7 +351,7 @@ static void cpu_waits_for_job(bool dmabuf_sync)
 		do_ioctl(render, DRM_IOCTL_SWGPU_CPU_ACCESS, &a);
 	}
 	/* The window opened only once the job was done. */
-	igt_assert_eq(fence_status(out), 1);
+	igt_assert_eq(swgpu_sync_file_status(out), 1);
 	check_fill(b.map, size - PAGE, PAGE, 0x7e577e57);
 	if (dmabuf_sync)
 		swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
@@ -381,7 +371,7 @@ static void poll_waits_for_job(void)
 
 	out = submit(render, &c, 1);
 	igt_assert_eq(poll(&p, 1, -1), 1);
-	igt_assert_eq(fence_status(out), 1);
+	igt_assert_eq(swgpu_sync_file_status(out), 1);
 	check_fill(b.map, 0, size, 0x99999999);
 	close(out);
 	close(dmabuf);
@@ -429,39 +419,19 @@ static void vgem_copies(void)
 	free_buf(render, &s);
 }
 
-static unsigned int read_param(void)
-{
-	unsigned int ms = 0;
-	FILE *f = fopen(TIMEOUT_PARAM, "r");
-
-	igt_require_f(f, "no %s\n", TIMEOUT_PARAM);
-	igt_assert_eq(fscanf(f, "%u", &ms), 1);
-	fclose(f);
-	return ms;
-}
-
-static void write_param(unsigned int ms)
-{
-	FILE *f = fopen(TIMEOUT_PARAM, "w");
-
-	igt_assert(f);
-	fprintf(f, "%u\n", ms);
-	igt_assert_eq(fclose(f), 0);
-}
-
 static __attribute__((noinline)) void in_fence_error(void)
 {
 	struct buf gate = make_buf(render, PAGE), b = make_buf(render, PAGE);
 	struct dma_buf_export_sync_file sf = { .flags = DMA_BUF_SYNC_READ };
 	struct drm_swgpu_cmd c = fill(b.handle, 0, PAGE, 0xeeeeeeee);
-	unsigned int saved = read_param();
+	unsigned int saved = swgpu_fence_timeout_ms();
 	int dmabuf, out = -1;
 
 	/* An in-fence that fails (expires): the job fails the same way. */
 	dmabuf = swgpu_prime_export(render, gate.handle);
-	write_param(100);
+	swgpu_set_fence_timeout_ms(100);
 	swgpu_fence_attach(render, gate.handle, SWGPU_FENCE_WRITE);
-	write_param(saved);
+	swgpu_set_fence_timeout_ms(saved);
 	igt_require_f(ioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &sf) == 0,
 		      "no DMA_BUF_IOCTL_EXPORT_SYNC_FILE\n");
 

@@ -23,7 +23,6 @@
 
 IGT_TEST_DESCRIPTION("vgem-compatible fences and implicit sync on swgpu");
 
-#define TIMEOUT_PARAM "/sys/module/swgpu/parameters/fence_timeout_ms"
 
 static int render = -1;
 
@@ -57,35 +56,6 @@ static int export_sync_file(int dmabuf, uint32_t flags)
 	if (ioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg))
 		return -errno;
 	return arg.fd;
-}
-
-/* Status of a sync_file: 1 signalled, 0 pending, < 0 the error. */
-static int sync_file_status(int fd)
-{
-	struct sync_file_info info = { 0 };
-
-	do_ioctl(fd, SYNC_IOC_FILE_INFO, &info);
-	return info.status;
-}
-
-static unsigned int read_timeout_param(void)
-{
-	unsigned int ms = 0;
-	FILE *f = fopen(TIMEOUT_PARAM, "r");
-
-	igt_require_f(f, "no %s\n", TIMEOUT_PARAM);
-	igt_assert_eq(fscanf(f, "%u", &ms), 1);
-	fclose(f);
-	return ms;
-}
-
-static void write_timeout_param(unsigned int ms)
-{
-	FILE *f = fopen(TIMEOUT_PARAM, "w");
-
-	igt_assert(f);
-	igt_assert_lt(0, fprintf(f, "%u\n", ms));
-	igt_assert_eq(fclose(f), 0);
 }
 
 static void attach_signal(uint32_t flags)
@@ -163,22 +133,22 @@ static void conflicts(void)
 
 static void expiry(void)
 {
-	unsigned int saved = read_timeout_param();
+	unsigned int saved = swgpu_fence_timeout_ms();
 	uint32_t handle, fence;
 	int dmabuf, sf;
 
-	write_timeout_param(200);
+	swgpu_set_fence_timeout_ms(200);
 	handle = create(4096);
 	dmabuf = swgpu_prime_export(render, handle);
 	fence = swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE);
-	write_timeout_param(saved);
+	swgpu_set_fence_timeout_ms(saved);
 
 	sf = export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
 	igt_require_f(sf >= 0, "no DMA_BUF_IOCTL_EXPORT_SYNC_FILE\n");
 
 	/* Nobody signals it: poll returns when it expires by itself. */
 	igt_assert_eq(wait_ready(dmabuf, POLLIN), POLLIN);
-	igt_assert_eq(sync_file_status(sf), -ETIMEDOUT);
+	igt_assert_eq(swgpu_sync_file_status(sf), -ETIMEDOUT);
 	igt_assert_eq(__swgpu_fence_signal(render, fence), -ETIMEDOUT);
 	/* The late signal consumed it. */
 	igt_assert_eq(__swgpu_fence_signal(render, fence), -ENOENT);
@@ -199,10 +169,10 @@ static void sync_file_export(void)
 	igt_require_f(sf >= 0, "no DMA_BUF_IOCTL_EXPORT_SYNC_FILE (%d)\n", sf);
 
 	igt_assert_eq(ready_now(sf, POLLIN), 0);
-	igt_assert_eq(sync_file_status(sf), 0);
+	igt_assert_eq(swgpu_sync_file_status(sf), 0);
 	swgpu_fence_signal(render, fence);
 	igt_assert_eq(ready_now(sf, POLLIN), POLLIN);
-	igt_assert_eq(sync_file_status(sf), 1);
+	igt_assert_eq(swgpu_sync_file_status(sf), 1);
 
 	close(sf);
 	close(dmabuf);
@@ -216,23 +186,23 @@ static void sync_file_export(void)
  */
 static void cpu_access_waits(bool dmabuf_sync)
 {
-	unsigned int saved = read_timeout_param();
+	unsigned int saved = swgpu_fence_timeout_ms();
 	uint32_t handle;
 	int dmabuf, sf;
 
-	write_timeout_param(200);
+	swgpu_set_fence_timeout_ms(200);
 	handle = create(4 * 4096);
 	dmabuf = swgpu_prime_export(render, handle);
 	swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE);
-	write_timeout_param(saved);
+	swgpu_set_fence_timeout_ms(saved);
 
 	sf = export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
 	igt_require_f(sf >= 0, "no DMA_BUF_IOCTL_EXPORT_SYNC_FILE\n");
-	igt_assert_eq(sync_file_status(sf), 0);
+	igt_assert_eq(swgpu_sync_file_status(sf), 0);
 
 	if (dmabuf_sync) {
 		swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-		igt_assert_neq(sync_file_status(sf), 0);
+		igt_assert_neq(swgpu_sync_file_status(sf), 0);
 		swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 	} else {
 		struct drm_swgpu_cpu_access arg = {
@@ -241,7 +211,7 @@ static void cpu_access_waits(bool dmabuf_sync)
 		};
 
 		do_ioctl(render, DRM_IOCTL_SWGPU_CPU_ACCESS, &arg);
-		igt_assert_neq(sync_file_status(sf), 0);
+		igt_assert_neq(swgpu_sync_file_status(sf), 0);
 		arg.flags |= SWGPU_CPU_ACCESS_END;
 		do_ioctl(render, DRM_IOCTL_SWGPU_CPU_ACCESS, &arg);
 	}

@@ -34,6 +34,7 @@
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
 #include "swgpu_drm.h"
+#include "drm_open.h"
 
 #define TEST_DIR "/sys/kernel/debug/swgpu_cpu_access_test"
 #define PAGE 4096ul
@@ -84,38 +85,12 @@ static int ctl(const char *fmt, ...)
 	return ret;
 }
 
+/* swgpu's render node, or its primary node. */
 static int open_drm(const char *name)
 {
-	char path[64], vname[32];
-	int i;
+	int fd = drm_open_by_name("renderD", 128, name);
 
-	for (i = 128; i < 192; i++) {
-		struct drm_version v = { .name = vname, .name_len = sizeof(vname) - 1 };
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/renderD%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(vname, 0, sizeof(vname));
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(vname, name))
-			return fd;
-		close(fd);
-	}
-	for (i = 0; i < 64; i++) {
-		struct drm_version v = { .name = vname, .name_len = sizeof(vname) - 1 };
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(vname, 0, sizeof(vname));
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(vname, name))
-			return fd;
-		close(fd);
-	}
-	return -1;
+	return fd >= 0 ? fd : drm_open_by_name("card", 0, name);
 }
 
 static int export(int drm, uint32_t handle)
@@ -263,23 +238,10 @@ static void test_sparse(int drm)
 static void test_vgem(void)
 {
 	struct drm_mode_create_dumb dumb = { .width = 128, .height = 64, .bpp = 32 };
-	int vgem, card = -1, dmabuf, i;
-	char path[32], vname[32];
-
 	/* vgem's dumb buffers are created on its primary node. */
-	for (i = 0; i < 64 && card < 0; i++) {
-		struct drm_version v = { .name = vname, .name_len = sizeof(vname) - 1 };
+	int card = drm_open_by_name("card", 0, "vgem");
+	int dmabuf;
 
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		vgem = open(path, O_RDWR | O_CLOEXEC);
-		if (vgem < 0)
-			continue;
-		memset(vname, 0, sizeof(vname));
-		if (!ioctl(vgem, DRM_IOCTL_VERSION, &v) && !strcmp(vname, "vgem"))
-			card = vgem;
-		else
-			close(vgem);
-	}
 	if (card < 0) {
 		add(false, "vgem:all", "vgem is not loaded");
 		return;

@@ -30,6 +30,7 @@
 #include <drm.h>
 #include <drm_mode.h>
 #include "swgpu_drm.h"
+#include "drm_open.h"
 
 #define SIZE (64 * 4096ul)
 
@@ -55,28 +56,6 @@ static bool loaded(void)
 	struct stat st;
 
 	return stat("/sys/module/swgpu", &st) == 0;
-}
-
-static int open_by_name(const char *prefix, int first, const char *name)
-{
-	char path[64], vname[32];
-	int i;
-
-	for (i = first; i < first + 64; i++) {
-		struct drm_version v = { .name = vname,
-					 .name_len = sizeof(vname) - 1 };
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/%s%d", prefix, i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(vname, 0, sizeof(vname));
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(vname, name))
-			return fd;
-		close(fd);
-	}
-	return -1;
 }
 
 /* A swgpu buffer filled with a pattern, exported; the handle is closed. */
@@ -107,7 +86,7 @@ static int make_dmabuf(int drm)
 
 static void busy_with_drm_fd(void)
 {
-	int drm = open_by_name("renderD", 128, "swgpu");
+	int drm = drm_open_by_name("renderD", 128, "swgpu");
 	int err;
 
 	if (drm < 0) {
@@ -122,7 +101,7 @@ static void busy_with_drm_fd(void)
 
 static void busy_with_dmabuf_fd(void)
 {
-	int drm = open_by_name("renderD", 128, "swgpu");
+	int drm = drm_open_by_name("renderD", 128, "swgpu");
 	int buf, err;
 
 	buf = drm < 0 ? -1 : make_dmabuf(drm);
@@ -140,8 +119,8 @@ static void busy_with_dmabuf_fd(void)
 
 static void busy_with_vgem_import(void)
 {
-	int drm = open_by_name("renderD", 128, "swgpu");
-	int vgem = open_by_name("card", 0, "vgem");
+	int drm = drm_open_by_name("renderD", 128, "swgpu");
+	int vgem = drm_open_by_name("card", 0, "vgem");
 	struct drm_prime_handle p = { 0 };
 	struct drm_gem_close cl = { 0 };
 	int buf, err;
@@ -171,7 +150,7 @@ static void busy_with_vgem_import(void)
 
 static void unload_with_live_mapping(void)
 {
-	int drm = open_by_name("renderD", 128, "swgpu");
+	int drm = drm_open_by_name("renderD", 128, "swgpu");
 	uint32_t *map = MAP_FAILED;
 	size_t i;
 	int buf, err;
