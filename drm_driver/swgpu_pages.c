@@ -170,6 +170,15 @@ int swgpu_object_populate(struct swgpu_object *obj, pgoff_t first,
 {
 	pgoff_t i;
 
+	/*
+	 * When the shmem file holds every page, there is nothing to
+	 * allocate or swap in: a window on a fully resident buffer costs
+	 * O(1), not a lookup per page.
+	 */
+	if (READ_ONCE(obj->base.filp->f_mapping->nrpages) ==
+	    swgpu_obj_npages(obj))
+		return 0;
+
 	for (i = first; i < first + count; i++) {
 		struct page *page;
 		int ret;

@@ -7,7 +7,8 @@
 # headers (W=1, warnings fail), boot it under QEMU and run the IGT suite of
 # igt-tests/ (built once, into build/igt) plus the harness checks
 # (module-load, module-unload, kernel-log), the KTAP suites (kernel CPU
-# access cases, module lifetime) and checkpatch. Results: build/results/$KVER/
+# access cases, module lifetime), checkpatch, and tools/bench.sh --quick
+# (run, not judged). Results: build/results/$KVER/
 # (NAME.log per test binary, dmesg.txt, console.log, *.ktap).
 #
 # Prints one line per result, "[6.12] PASS swgpu_basic/create-sizes", and as
@@ -282,6 +283,18 @@ for short in "${kernels[@]}"; do
 		run_suite "$tag/vgem_compat" "$short" "$ko" "$selection"
 	binaries=("${all_binaries[@]}")
 done
+
+# The benchmark runs once, tiny, so that it cannot rot; its figures are
+# not judged, only whether it ran.
+if [[ -z "$test" ]]; then
+	if "$SWGPU_REPO/tools/bench.sh" --quick --quiet --kernel "$kernel" \
+		>"$SWGPU_BUILD/bench-quick.log" 2>&1; then
+		report host PASS bench-quick
+	else
+		tail -n 20 "$SWGPU_BUILD/bench-quick.log" | sed 's/^/    /'
+		report host FAIL bench-quick "log: $SWGPU_BUILD/bench-quick.log"
+	fi
+fi
 
 if ((failed == 0 && real_tests == 0)); then
 	report host FAIL no-tests "no IGT subtest or KTAP test case ran"

@@ -1,0 +1,722 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The measurements. Each one loops over sizes and providers, repeats the
+ * operation as struct reps allows and writes one figure per (test,
+ * provider, size). A failed operation is reported and ends that figure
+ * only; nothing here judges a figure.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <drm.h>
+#include <linux/dma-buf.h>
+#include "swgpu_drm.h"
+
+#include "bench.h"
+
+#define PAGE 4096ul
+
+#define for_each_provider(p) \
+	for ((p) = providers; (p) < providers + NPROV; (p)++) \
+		if ((p)->available)
+
+/* Keep the compiler from dropping stores nobody reads. */
+static inline void clobber(void *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+static void touch_one(void *map)
+{
+	*(volatile char *)map = 1;
+}
+
+static void touch_all(void *map, size_t size)
+{
+	size_t off;
+
+	for (off = 0; off < size; off += PAGE)
+		((volatile char *)map)[off] = 1;
+}
+
+/*
+ * Whether a buffer of @size, of which the test will make @used bytes
+ * resident, can be made now: refuse (as a skip) what would push the guest
+ * into the OOM killer, and raise udmabuf's limit.
+ */
+static bool can_make(const char *test, struct provider *p, size_t size,
+		     size_t used)
+{
+	struct meminfo m;
+	char why[96];
+
+	if (!meminfo_read(&m) &&
+	    (size_t)m.avail_kib * KiB < used + used / 8 + 64 * MiB) {
+		snprintf(why, sizeof(why), "MemAvailable %ld MiB is too little",
+			 m.avail_kib / 1024);
+		output_skip(test, p->name, size, why);
+		return false;
+	}
+	if (p->id == PROV_UDMABUF && udmabuf_allow_size(size)) {
+		output_skip(test, p->name, size, "udmabuf size_limit_mb too low");
+		return false;
+	}
+	return true;
+}
+
+static const struct reps *reps_for(const struct config *cfg, size_t size)
+{
+	return size >= 256 * MiB ? &cfg->touch1_big : &cfg->touch1;
+}
+
+/*
+ * Whether a figure gets one untimed round first: small sizes do, so that
+ * first-time costs (code and page tables of the program, the device's
+ * first object) do not count; big ones are too slow to spare a round.
+ */
+static bool warm_up(size_t size)
+{
+	return size <= 16 * MiB;
+}
+
+/*
+ * 1. create + touch one page + close, and what it cost in memory.
+ *
+ * The memory figure is the rise of Shmem for providers whose pages are
+ * shmem (swgpu, vgem, udmabuf's memfd): exact to the page once
+ * vm.stat_refresh has folded the per-CPU counters. The heap's pages are
+ * not shmem: for it, the drop of MemAvailable, which also moves with the
+ * per-CPU free page lists (order-0 pages; the heap mostly allocates
+ * order 4 and 8, which bypass them). Both raw deltas are written too.
+ */
+static void run_touch1(const struct config *cfg)
+{
+	struct samples t = { 0 }, avail = { 0 }, shmem = { 0 }, res = { 0 };
+	const size_t *size;
+	struct provider *p;
+
+	for (size = cfg->touch1_sizes; *size; size++) {
+		for_each_provider(p) {
+			const struct reps *r = reps_for(cfg, *size);
+			double started = now_s();
+			int n, ret = 0;
+
+			/* Only swgpu allocates nothing but the page touched. */
+			if (!can_make("create-touch1", p, *size,
+				      p->id == PROV_SWGPU ? PAGE : *size))
+				continue;
+			samples_reset(&t);
+			samples_reset(&avail);
+			samples_reset(&shmem);
+			samples_reset(&res);
+			for (n = warm_up(*size) ? -1 : 0;
+			     reps_continue(r, n, started); n++) {
+				struct meminfo m0 = { 0 }, m1 = { 0 };
+				double t0, t1, t2, t3;
+				long pages = -1;
+				struct buf b;
+
+				meminfo_read(&m0);
+				t0 = now_s();
+				ret = buf_create(p, *size, &b);
+				if (!ret)
+					ret = buf_map(&b, MAP_NATIVE);
+				if (ret) {
+					buf_destroy(&b);
+					break;
+				}
+				touch_one(b.map);
+				t1 = now_s();
+				meminfo_read(&m1);
+				if (p->id == PROV_SWGPU)
+					pages = swgpu_resident_pages(p, b.handle);
+				t2 = now_s();
+				ret = buf_destroy(&b);
+				t3 = now_s();
+				if (ret)
+					break;
+				if (n < 0)
+					continue;
+				samples_add(&t, (t1 - t0 + t3 - t2) * 1e6);
+				samples_add(&avail, m0.avail_kib - m1.avail_kib);
+				samples_add(&shmem, m1.shmem_kib - m0.shmem_kib);
+				if (pages >= 0)
+					samples_add(&res, pages * (PAGE / KiB));
+			}
+			if (ret) {
+				output_error("create-touch1", p->name, *size, ret);
+				continue;
+			}
+			output_figure("create-touch1", p->name, *size, "us", &t);
+			output_figure("create-touch1-mem", p->name, *size, "KiB",
+				      p->id == PROV_HEAP ? &avail : &shmem);
+			output_figure("create-touch1-resident", p->name, *size, "KiB", &res);
+			output_figure("create-touch1-avail", p->name, *size, "KiB", &avail);
+			output_figure("create-touch1-shmem", p->name, *size, "KiB", &shmem);
+		}
+	}
+	samples_free(&t);
+	samples_free(&avail);
+	samples_free(&shmem);
+	samples_free(&res);
+}
+
+/* 2. create + touch every page + close: pages per second. */
+static void run_fault(const struct config *cfg)
+{
+	struct samples s = { 0 };
+	const size_t *size;
+	struct provider *p;
+
+	for (size = cfg->fault_sizes; *size; size++) {
+		for_each_provider(p) {
+			double started = now_s();
+			int n, ret = 0;
+
+			if (!can_make("create-touchall", p, *size, *size))
+				continue;
+			samples_reset(&s);
+			for (n = warm_up(*size) ? -1 : 0;
+			     reps_continue(&cfg->fault, n, started); n++) {
+				double t0 = now_s();
+				struct buf b;
+
+				ret = buf_create(p, *size, &b);
+				if (!ret)
+					ret = buf_map(&b, MAP_NATIVE);
+				if (!ret)
+					touch_all(b.map, *size);
+				if (ret) {
+					buf_destroy(&b);
+					break;
+				}
+				ret = buf_destroy(&b);
+				if (ret)
+					break;
+				if (n >= 0)
+					samples_add(&s, *size / PAGE / (now_s() - t0));
+			}
+			if (ret)
+				output_error("create-touchall", p->name, *size, ret);
+			else
+				output_figure("create-touchall", p->name, *size,
+					      "pages/s", &s);
+		}
+	}
+	samples_free(&s);
+}
+
+/* 3. streaming write (memset) and read (memcpy out) through a mapping. */
+static void run_stream(const struct config *cfg)
+{
+	static const struct {
+		enum map_kind kind;
+		const char *write, *read;
+	} maps[] = {
+		{ MAP_GEM, "stream-write-gem", "stream-read-gem" },
+		{ MAP_DMABUF, "stream-write-dmabuf", "stream-read-dmabuf" },
+	};
+	struct samples w = { 0 }, r = { 0 }, aw = { 0 }, ar = { 0 };
+	size_t size = cfg->stream_size, k;
+	char *src, *dst;
+	struct provider *p;
+
+	src = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (src == MAP_FAILED || dst == MAP_FAILED) {
+		set_failed_op("mmap(anonymous)");
+		output_error("stream", "anon", size, -errno);
+		return;
+	}
+	memset(src, 0x3c, size);
+	memset(dst, 0xc3, size);
+
+	for (k = 0; k < sizeof(maps) / sizeof(maps[0]); k++) {
+		for_each_provider(p) {
+			double started = now_s();
+			struct buf b;
+			int n, ret;
+
+			if (!provider_can_map(p, maps[k].kind))
+				continue;
+			if (!can_make(maps[k].write, p, size, size))
+				continue;
+			ret = buf_create(p, size, &b);
+			if (!ret)
+				ret = buf_map(&b, maps[k].kind);
+			if (ret) {
+				buf_destroy(&b);
+				output_error(maps[k].write, p->name, size, ret);
+				continue;
+			}
+			memset(b.map, 0x5a, size);	/* fault everything in */
+			samples_reset(&w);
+			samples_reset(&r);
+			/*
+			 * Anonymous memory and the mapping take turns, so a
+			 * neighbour stealing the CPU hits both alike.
+			 */
+			for (n = 0; reps_continue(&cfg->stream, n, started); n++) {
+				double t0, t1, t2, t3, t4;
+
+				t0 = now_s();
+				memset(dst, n, size);
+				clobber(dst);
+				t1 = now_s();
+				memset(b.map, n, size);
+				clobber(b.map);
+				t2 = now_s();
+				memcpy(dst, src, size);
+				clobber(dst);
+				t3 = now_s();
+				memcpy(dst, b.map, size);
+				clobber(dst);
+				t4 = now_s();
+				samples_add(&w, (t1 - t0) / (t2 - t1));
+				samples_add(&r, (t3 - t2) / (t4 - t3));
+				samples_add(&aw, size / MiB / (t1 - t0));
+				samples_add(&ar, size / MiB / (t3 - t2));
+			}
+			ret = buf_destroy(&b);
+			if (ret) {
+				output_error(maps[k].write, p->name, size, ret);
+				continue;
+			}
+			output_figure(maps[k].write, p->name, size, "x-anon", &w);
+			output_figure(maps[k].read, p->name, size, "x-anon", &r);
+		}
+	}
+	output_figure("memset-anon", "anon", size, "MiB/s", &aw);
+	output_figure("memcpy-anon", "anon", size, "MiB/s", &ar);
+	munmap(src, size);
+	munmap(dst, size);
+	samples_free(&w);
+	samples_free(&r);
+	samples_free(&aw);
+	samples_free(&ar);
+}
+
+struct held {
+	uint32_t *a, *b;
+	int n;
+};
+
+/* Hold @count exported objects of @p imported into its second file. */
+static int hold_imports(struct provider *p, int count, struct held *h)
+{
+	int i, ret = 0;
+
+	h->a = calloc(count, sizeof(*h->a));
+	h->b = calloc(count, sizeof(*h->b));
+	h->n = 0;
+	if (!h->a || !h->b)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		struct buf b;
+		int fd;
+
+		ret = buf_create(p, PAGE, &b);
+		if (ret)
+			break;
+		h->a[i] = b.handle;
+		h->n++;
+		ret = prime_to_fd(p->fd, b.handle, &fd);
+		if (ret)
+			break;
+		ret = prime_to_handle(p->fd2, fd, &h->b[i]);
+		close(fd);
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+static void release_imports(struct provider *p, struct held *h)
+{
+	int i;
+
+	for (i = 0; i < h->n; i++) {
+		if (h->b[i])
+			gem_close(p->fd2, h->b[i]);
+		gem_close(p->fd, h->a[i]);
+	}
+	free(h->a);
+	free(h->b);
+	*h = (struct held){ 0 };
+}
+
+/*
+ * handle -> PRIME fd -> handle in another file of the same device, then
+ * close the fd and both handles. The object is made before the clock
+ * starts; its teardown (the last handle) is timed.
+ */
+static int prime_round_trips(const struct config *cfg, struct provider *p,
+			     struct samples *s)
+{
+	double started = now_s();
+	int n, ret = 0;
+
+	for (n = -1; reps_continue(&cfg->prime, n, started); n++) {
+		uint32_t imported = 0;
+		double t0;
+		struct buf b;
+		int fd;
+
+		ret = buf_create(p, cfg->prime_size, &b);
+		if (ret)
+			return ret;
+		t0 = now_s();
+		ret = prime_to_fd(p->fd, b.handle, &fd);
+		if (!ret) {
+			ret = prime_to_handle(p->fd2, fd, &imported);
+			close(fd);
+		}
+		if (!ret)
+			ret = gem_close(p->fd2, imported);
+		if (!ret)
+			ret = buf_destroy(&b);
+		if (ret) {
+			buf_destroy(&b);
+			return ret;
+		}
+		if (n >= 0)
+			samples_add(s, (now_s() - t0) * 1e6);
+	}
+	return 0;
+}
+
+static void run_prime_self(const struct config *cfg)
+{
+	struct samples s = { 0 };
+	char held_name[48];
+	struct provider *p;
+
+	if (cfg->prime_live % 1000 == 0)
+		snprintf(held_name, sizeof(held_name), "prime-rt-%dk-held",
+			 cfg->prime_live / 1000);
+	else
+		snprintf(held_name, sizeof(held_name), "prime-rt-%d-held",
+			 cfg->prime_live);
+
+	for_each_provider(p) {
+		struct held h;
+		int ret;
+
+		if (!p->drm)
+			continue;
+		samples_reset(&s);
+		ret = prime_round_trips(cfg, p, &s);
+		if (ret)
+			output_error("prime-rt", p->name, cfg->prime_size, ret);
+		else
+			output_figure("prime-rt", p->name, cfg->prime_size, "us", &s);
+
+		samples_reset(&s);
+		ret = hold_imports(p, cfg->prime_live, &h);
+		if (!ret)
+			ret = prime_round_trips(cfg, p, &s);
+		release_imports(p, &h);
+		if (ret)
+			output_error(held_name, p->name, cfg->prime_size, ret);
+		else
+			output_figure(held_name, p->name, cfg->prime_size, "us", &s);
+	}
+	samples_free(&s);
+}
+
+/*
+ * Import of another provider's dma-buf (attach + map by the importer) and
+ * its release: fd -> handle, GEM_CLOSE. The dma-buf lives throughout.
+ */
+static void run_prime_import(const struct config *cfg)
+{
+	struct provider *e, *i;
+	struct samples s = { 0 };
+	char name[48];
+
+	for_each_provider(e) {
+		struct buf b;
+		int ret;
+
+		snprintf(name, sizeof(name), "import-from-%s", e->name);
+		ret = buf_create(e, cfg->prime_size, &b);
+		if (!ret)
+			ret = buf_export(&b);
+		if (ret) {
+			buf_destroy(&b);
+			output_error(name, e->name, cfg->prime_size, ret);
+			continue;
+		}
+		for_each_provider(i) {
+			double started = now_s();
+			int n;
+
+			if (!i->drm || i == e)
+				continue;
+			samples_reset(&s);
+			for (n = -1; reps_continue(&cfg->prime, n, started); n++) {
+				double t0 = now_s();
+				uint32_t h;
+
+				ret = prime_to_handle(i->fd2, b.dmabuf, &h);
+				if (!ret)
+					ret = gem_close(i->fd2, h);
+				if (ret)
+					break;
+				if (n >= 0)
+					samples_add(&s, (now_s() - t0) * 1e6);
+			}
+			if (ret)
+				output_error(name, i->name, cfg->prime_size, ret);
+			else
+				output_figure(name, i->name, cfg->prime_size, "us", &s);
+		}
+		ret = buf_destroy(&b);
+		if (ret)
+			output_error(name, e->name, cfg->prime_size, ret);
+	}
+	samples_free(&s);
+}
+
+static int dmabuf_sync(int fd, uint64_t flags)
+{
+	struct dma_buf_sync s = { .flags = flags };
+	int ret;
+
+	do {
+		ret = ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
+	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
+	if (ret) {
+		set_failed_op("DMA_BUF_IOCTL_SYNC");
+		return -errno;
+	}
+	return 0;
+}
+
+static int cpu_access(int fd, uint32_t handle, uint64_t off, uint64_t len,
+		      uint32_t flags)
+{
+	struct drm_swgpu_cpu_access a = { .handle = handle, .flags = flags,
+					  .offset = off, .length = len };
+	int ret;
+
+	do {
+		ret = ioctl(fd, DRM_IOCTL_SWGPU_CPU_ACCESS, &a);
+	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
+	if (ret) {
+		set_failed_op("SWGPU_CPU_ACCESS");
+		return -errno;
+	}
+	return 0;
+}
+
+/* DMA_BUF_IOCTL_SYNC START+END (read-write) on a buffer fully touched. */
+static int sync_loop(const struct config *cfg, struct buf *b,
+		     struct samples *s)
+{
+	const uint64_t rw = DMA_BUF_SYNC_RW;
+	double started;
+	int n, ret;
+
+	/* One untimed pair first: it may still set things up. */
+	ret = dmabuf_sync(b->dmabuf, DMA_BUF_SYNC_START | rw);
+	if (!ret)
+		ret = dmabuf_sync(b->dmabuf, DMA_BUF_SYNC_END | rw);
+	started = now_s();
+	for (n = 0; !ret && reps_continue(&cfg->sync, n, started); n++) {
+		double t0 = now_s();
+
+		ret = dmabuf_sync(b->dmabuf, DMA_BUF_SYNC_START | rw);
+		if (!ret)
+			ret = dmabuf_sync(b->dmabuf, DMA_BUF_SYNC_END | rw);
+		if (!ret)
+			samples_add(s, (now_s() - t0) * 1e6);
+	}
+	return ret;
+}
+
+static void run_sync(const struct config *cfg)
+{
+	struct samples s = { 0 };
+	const size_t *size;
+	struct provider *p;
+
+	for (size = cfg->sync_sizes; *size; size++) {
+		for_each_provider(p) {
+			struct buf b;
+			int ret;
+
+			if (!can_make("dmabuf-sync", p, *size, *size))
+				continue;
+			samples_reset(&s);
+			ret = buf_create(p, *size, &b);
+			if (!ret)
+				ret = buf_map(&b, MAP_DMABUF);
+			if (!ret) {
+				touch_all(b.map, *size);
+				ret = sync_loop(cfg, &b, &s);
+			}
+			if (!ret)
+				ret = buf_destroy(&b);
+			buf_destroy(&b);
+			if (ret)
+				output_error("dmabuf-sync", p->name, *size, ret);
+			else
+				output_figure("dmabuf-sync", p->name, *size, "us", &s);
+		}
+	}
+
+	/* swgpu's range form: 4 KiB in the middle of a big buffer. */
+	p = &providers[PROV_SWGPU];
+	if (p->available) {
+		size_t bs = cfg->cpu_access_buf, off = bs / 2;
+		uint32_t rw = SWGPU_CPU_ACCESS_RW;
+		double started;
+		struct buf b;
+		int n, ret;
+
+		samples_reset(&s);
+		ret = buf_create(p, bs, &b);
+		if (!ret)
+			ret = buf_map(&b, MAP_GEM);
+		if (!ret)
+			touch_all(b.map, bs);
+		started = now_s();
+		for (n = 0; !ret && reps_continue(&cfg->sync, n, started); n++) {
+			double t0 = now_s();
+
+			ret = cpu_access(p->fd, b.handle, off, PAGE,
+					 SWGPU_CPU_ACCESS_START | rw);
+			if (!ret)
+				ret = cpu_access(p->fd, b.handle, off, PAGE,
+						 SWGPU_CPU_ACCESS_END | rw);
+			if (!ret)
+				samples_add(&s, (now_s() - t0) * 1e6);
+		}
+		if (!ret)
+			ret = buf_destroy(&b);
+		buf_destroy(&b);
+		if (ret)
+			output_error("cpu-access-4k", p->name, bs, ret);
+		else
+			output_figure("cpu-access-4k", p->name, bs, "us", &s);
+	}
+	samples_free(&s);
+}
+
+/* One COPY job of @len bytes on the engine, waited for by its out-fence. */
+static int engine_copy(int fd, uint32_t dst, uint32_t src, size_t len)
+{
+	struct drm_swgpu_cmd c = {
+		.op = SWGPU_CMD_COPY, .dst_handle = dst, .src_handle = src,
+		.length = len,
+	};
+	struct drm_swgpu_submit s = {
+		.cmds = (uintptr_t)&c, .num_cmds = 1,
+		.flags = SWGPU_SUBMIT_OUT_FENCE,
+	};
+	struct pollfd pfd = { .events = POLLIN };
+	int ret = 0;
+
+	if (ioctl(fd, DRM_IOCTL_SWGPU_SUBMIT, &s)) {
+		set_failed_op("SWGPU_SUBMIT");
+		return -errno;
+	}
+	pfd.fd = s.out_fence_fd;
+	if (poll(&pfd, 1, -1) != 1) {
+		set_failed_op("poll(out-fence)");
+		ret = -errno;
+	}
+	close(s.out_fence_fd);
+	return ret;
+}
+
+/*
+ * 7. the engine's copy throughput, as a ratio to memcpy between anonymous
+ * buffers in the same run (they take turns, like the stream test).
+ */
+static void run_engine(const struct config *cfg)
+{
+	struct samples ratio = { 0 }, mibs = { 0 };
+	struct provider *p = &providers[PROV_SWGPU];
+	size_t size = cfg->stream_size;
+	struct buf a = { .p = p, .dmabuf = -1, .memfd = -1, .map = MAP_FAILED };
+	struct buf b = a;
+	char *src, *dst;
+	double started;
+	int n, ret;
+
+	if (!p->available)
+		return;
+	src = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (src == MAP_FAILED || dst == MAP_FAILED) {
+		set_failed_op("mmap(anonymous)");
+		output_error("engine-copy", p->name, size, -errno);
+		return;
+	}
+	memset(src, 0x3c, size);
+	memset(dst, 0xc3, size);
+
+	ret = buf_create(p, size, &a);
+	if (!ret)
+		ret = buf_create(p, size, &b);
+	if (!ret)
+		ret = buf_map(&a, MAP_GEM);
+	if (!ret)
+		memset(a.map, 0x5a, size);	/* both resident, as memcpy's */
+	if (!ret)
+		ret = engine_copy(p->fd, b.handle, a.handle, size);
+	started = now_s();
+	for (n = 0; !ret && reps_continue(&cfg->stream, n, started); n++) {
+		double t0, t1, t2;
+
+		t0 = now_s();
+		memcpy(dst, src, size);
+		clobber(dst);
+		t1 = now_s();
+		ret = engine_copy(p->fd, b.handle, a.handle, size);
+		t2 = now_s();
+		if (!ret) {
+			samples_add(&ratio, (t1 - t0) / (t2 - t1));
+			samples_add(&mibs, size / MiB / (t2 - t1));
+		}
+	}
+	if (!ret)
+		ret = buf_destroy(&a);
+	if (!ret)
+		ret = buf_destroy(&b);
+	buf_destroy(&a);
+	buf_destroy(&b);
+	if (ret) {
+		output_error("engine-copy", p->name, size, ret);
+	} else {
+		output_figure("engine-copy", p->name, size, "x-memcpy", &ratio);
+		output_figure("engine-copy-rate", p->name, size, "MiB/s", &mibs);
+	}
+	munmap(src, size);
+	munmap(dst, size);
+	samples_free(&ratio);
+	samples_free(&mibs);
+}
+
+const struct test tests[] = {
+	{ "touch1", "create + touch one page + close; memory it cost", run_touch1 },
+	{ "fault", "create + touch every page + close: pages/s", run_fault },
+	{ "stream", "memset/memcpy through mappings vs anonymous memory", run_stream },
+	{ "prime", "export + import round trips, with and without held imports", run_prime_self },
+	{ "import", "import of other providers' dma-bufs + release", run_prime_import },
+	{ "sync", "DMA_BUF_IOCTL_SYNC and swgpu CPU_ACCESS start+end", run_sync },
+	{ "engine", "swgpu engine COPY throughput vs memcpy", run_engine },
+	{ NULL, NULL, NULL },
+};
