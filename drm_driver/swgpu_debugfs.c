@@ -6,9 +6,9 @@
  * key-value format that tests and tools parse:
  *
  *   pid <pid> handle <h> size <bytes> resident <pages> pinned <pages>
- *   exported <0|1> imported <0|1>
+ *   exported <0|1> imported <0|1> highmem <pages>
  *
- * (on one line). resident counts allocated, not swapped-out pages;
+ * (on one line). highmem counts resident pages in highmem (32-bit). resident counts allocated, not swapped-out pages;
  * pinned counts page pins swgpu holds: one per page while device
  * mappings or vmaps exist, plus one per page that kernel CPU access
  * ranges cover. For imported objects both count the exporter's pages,
@@ -42,11 +42,12 @@ static void swgpu_debugfs_print_object(struct seq_file *m, pid_t pid,
 	struct swgpu_object *obj = to_swgpu_obj(gem);
 
 	seq_printf(m,
-		   "pid %d handle %d size %zu resident %lu pinned %ld exported %d imported %d\n",
+		   "pid %d handle %d size %zu resident %lu pinned %ld exported %d imported %d highmem %lu\n",
 		   pid, handle, gem->size, swgpu_object_resident_pages(obj),
 		   swgpu_object_pinned_pages(obj),
 		   READ_ONCE(gem->dma_buf) ? 1 : 0,
-		   swgpu_obj_is_imported(obj) ? 1 : 0);
+		   swgpu_obj_is_imported(obj) ? 1 : 0,
+		   swgpu_object_highmem_pages(obj));
 }
 
 static int swgpu_debugfs_objects(struct seq_file *m, void *unused)
@@ -55,7 +56,7 @@ static int swgpu_debugfs_objects(struct seq_file *m, void *unused)
 	struct drm_device *dev = node->minor->dev;
 	struct drm_file *file;
 
-	seq_puts(m, "# pid handle size resident pinned exported imported\n");
+	seq_puts(m, "# pid handle size resident pinned exported imported highmem\n");
 
 	mutex_lock(&dev->filelist_mutex);
 	list_for_each_entry(file, &dev->filelist, lhead) {

@@ -143,6 +143,7 @@ int swgpu_object_populate(struct swgpu_object *obj, pgoff_t first,
 			  pgoff_t count);
 unsigned long swgpu_object_resident_pages(struct swgpu_object *obj);
 long swgpu_object_pinned_pages(struct swgpu_object *obj);
+unsigned long swgpu_object_highmem_pages(struct swgpu_object *obj);
 
 /* swgpu_prime.c */
 bool swgpu_is_own_dma_buf(const struct dma_buf *dmabuf);

@@ -15,6 +15,7 @@
 #include <linux/shmem_fs.h>
 #include <linux/swap.h>
 #include <linux/vmalloc.h>
+#include <linux/xarray.h>
 #include <drm/drm_gem.h>
 
 #include "swgpu_drv.h"
@@ -225,4 +226,35 @@ long swgpu_object_pinned_pages(struct swgpu_object *obj)
 	if (swgpu_obj_is_imported(obj))
 		return swgpu_obj_npages(obj);
 	return atomic_long_read(&obj->pinned_pages);
+}
+
+/**
+ * swgpu_object_highmem_pages - how many resident pages live in highmem
+ * @obj: the object
+ *
+ * Walks the shmem file's page cache, so it costs a step per resident
+ * page: for debugfs, where it proves that buffers really use highmem on
+ * 32-bit kernels (and says 0 on 64-bit ones, which have none).
+ *
+ * Return: resident pages above the kernel's direct map; 0 for imported
+ * objects, whose pages are the exporter's.
+ */
+unsigned long swgpu_object_highmem_pages(struct swgpu_object *obj)
+{
+	XA_STATE(xas, &obj->base.filp->f_mapping->i_pages, 0);
+	unsigned long n = 0;
+	struct folio *folio;
+
+	if (swgpu_obj_is_imported(obj) || !IS_ENABLED(CONFIG_HIGHMEM))
+		return 0;
+
+	rcu_read_lock();
+	xas_for_each(&xas, folio, ULONG_MAX) {
+		if (xas_retry(&xas, folio) || xa_is_value(folio))
+			continue;
+		if (PageHighMem(folio_page(folio, 0)))
+			n += folio_nr_pages(folio);
+	}
+	rcu_read_unlock();
+	return n;
 }

@@ -468,17 +468,19 @@ void swgpu_require_debugfs(void)
 
 static bool parse_line(const char *line, struct swgpu_obj_info *info)
 {
-	int pid, exported, imported;
+	int pid, exported, imported, n;
 	unsigned int handle;
-	uint64_t size, resident;
+	uint64_t size, resident, highmem = 0;
 	int64_t pinned;
 
 	if (strncmp(line, "pid ", 4))
 		return false;
-	if (sscanf(line, "pid %d handle %u size %" SCNu64 " resident %" SCNu64
-		   " pinned %" SCNd64 " exported %d imported %d",
-		   &pid, &handle, &size, &resident, &pinned,
-		   &exported, &imported) != 7)
+	/* highmem came later: older drivers end the line before it. */
+	n = sscanf(line, "pid %d handle %u size %" SCNu64 " resident %" SCNu64
+		   " pinned %" SCNd64 " exported %d imported %d highmem %"
+		   SCNu64, &pid, &handle, &size, &resident, &pinned,
+		   &exported, &imported, &highmem);
+	if (n != 7 && n != 8)
 		return false;
 
 	info->pid = pid;
@@ -488,6 +490,7 @@ static bool parse_line(const char *line, struct swgpu_obj_info *info)
 	info->pinned = pinned < 0 ? UINT64_MAX : (uint64_t)pinned;
 	info->exported = exported != 0;
 	info->imported = imported != 0;
+	info->highmem = highmem;
 	return true;
 }
 

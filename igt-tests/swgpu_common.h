@@ -121,6 +121,7 @@ struct swgpu_obj_info {
 	uint64_t pinned;	/* pages swgpu holds pinned */
 	bool exported;
 	bool imported;
+	uint64_t highmem;	/* resident pages in highmem (32-bit kernels) */
 };
 
 /* Path of the swgpu_objects file, or NULL if there is none. */
