@@ -35,7 +35,8 @@
 
 /**
  * struct swgpu_queue - one DRM file's job queue
- * @ref: the file, and each queued run of @work, hold one
+ * @ref: the file, each queued run of @work, and each job fence hold one
+ *	(the fences use @fence_lock, and sync_files keep them long after)
  * @engine: the device's engine
  * @lock: protects @jobs
  * @jobs: submitted jobs not yet started, oldest first
@@ -46,6 +47,7 @@
  * @fence_lock: lock of this file's job fences
  * @wait: where a job waits for its dependencies or for @closed
  * @closed: the file is gone: jobs not yet run are cancelled
+ * @rcu: frees the queue after lockless fence readers are done
  */
 struct swgpu_queue {
 	struct kref ref;
@@ -59,6 +61,7 @@ struct swgpu_queue {
 	spinlock_t fence_lock;
 	wait_queue_head_t wait;
 	bool closed;
+	struct rcu_head rcu;
 };
 
 struct swgpu_job;
@@ -116,12 +119,17 @@ static const char *swgpu_job_timeline_name(struct dma_fence *f)
 	return "engine";
 }
 
+static void swgpu_queue_put(struct swgpu_queue *queue);
+
 static void swgpu_job_release(struct dma_fence *f)
 {
 	struct swgpu_job *job = container_of(f, struct swgpu_job, fence);
+	struct swgpu_queue *queue = job->queue;
 
 	/* The job's own memory: everything else went when it finished. */
 	dma_fence_free(&job->fence);
+	/* Only now may the fence's lock, in the queue, go. */
+	swgpu_queue_put(queue);
 	module_put(THIS_MODULE);
 }
 
@@ -136,7 +144,12 @@ static void swgpu_queue_free(struct kref *ref)
 	struct swgpu_queue *queue = container_of(ref, struct swgpu_queue, ref);
 
 	mutex_destroy(&queue->submit_lock);
-	kfree(queue);
+	kfree_rcu(queue, rcu);
+}
+
+static void swgpu_queue_put(struct swgpu_queue *queue)
+{
+	kref_put(&queue->ref, swgpu_queue_free);
 }
 
 /* ---- running jobs ---- */
@@ -349,7 +362,7 @@ static void swgpu_queue_run(struct work_struct *work)
 			break;
 		swgpu_job_run(job);
 	}
-	kref_put(&queue->ref, swgpu_queue_free);
+	swgpu_queue_put(queue);
 }
 
 /* ---- submitting ---- */
@@ -517,6 +530,7 @@ static int swgpu_job_queue(struct swgpu_job *job, struct swgpu_queue *queue,
 		goto out_unlock_resv;
 
 	__module_get(THIS_MODULE);
+	kref_get(&queue->ref);
 	dma_fence_init(&job->fence, &swgpu_job_fence_ops, &queue->fence_lock,
 		       queue->context, ++queue->seqno);
 	if (out) {
@@ -536,7 +550,7 @@ static int swgpu_job_queue(struct swgpu_job *job, struct swgpu_queue *queue,
 	spin_unlock(&queue->lock);
 	kref_get(&queue->ref);
 	if (!queue_work(queue->engine->wq, &queue->work))
-		kref_put(&queue->ref, swgpu_queue_free);
+		swgpu_queue_put(queue);
 	mutex_unlock(&queue->submit_lock);
 	goto out_free;
 
@@ -685,7 +699,7 @@ void swgpu_queue_close(struct swgpu_queue *queue)
 {
 	WRITE_ONCE(queue->closed, true);
 	wake_up_all(&queue->wait);
-	kref_put(&queue->ref, swgpu_queue_free);
+	swgpu_queue_put(queue);
 }
 
 /**

@@ -194,7 +194,8 @@ int swgpu_object_create_handle(struct drm_file *file, struct drm_device *dev,
  * @data: struct drm_swgpu_gem_create
  * @file: the caller's DRM file
  *
- * Return: 0, -EINVAL for flags or a size out of range, -ENOMEM.
+ * Return: 0, -EINVAL for flags or a size out of range (on 32-bit kernels
+ * that includes 4 GiB and more), -ENOMEM.
  */
 int swgpu_gem_create_ioctl(struct drm_device *dev, void *data,
 			   struct drm_file *file)
@@ -209,6 +210,9 @@ int swgpu_gem_create_ioctl(struct drm_device *dev, void *data,
 		return -EINVAL;
 
 	size = PAGE_ALIGN(args->size);
+	/* A 32-bit kernel cannot describe an object of 4 GiB or more. */
+	if (size > SIZE_MAX)
+		return -EINVAL;
 	ret = swgpu_object_create_handle(file, dev, size, &args->handle);
 	if (ret)
 		return ret;
@@ -270,7 +274,7 @@ int swgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
 	if (check_mul_overflow(pitch, (u64)args->height, &size) || !size)
 		return -EINVAL;
 	size = PAGE_ALIGN(size);
-	if (size > SWGPU_GEM_CREATE_MAX_SIZE)
+	if (size > SWGPU_GEM_CREATE_MAX_SIZE || size > SIZE_MAX)
 		return -EINVAL;
 
 	ret = swgpu_object_create_handle(file, dev, size, &args->handle);

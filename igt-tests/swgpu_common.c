@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
@@ -74,6 +75,14 @@ int __swgpu_open_driver_node(const char *name, bool render)
 		close(fd);
 	}
 	return -1;
+}
+
+bool swgpu_kernel_is_64bit(void)
+{
+	struct utsname u;
+
+	igt_assert_eq(uname(&u), 0);
+	return strstr(u.machine, "64") != NULL;
 }
 
 const char *swgpu_driver_name(void)

@@ -39,6 +39,8 @@ bool swgpu_fd_is_swgpu(int fd);
 #define SWGPU_EXPORT_FLAGS (DRM_CLOEXEC | DRM_RDWR)
 
 size_t swgpu_page_size(void);
+/* Whether the running kernel is 64-bit (32-bit ones cap objects < 4 GiB). */
+bool swgpu_kernel_is_64bit(void);
 
 /* ---- finding devices ---- */
 

@@ -125,16 +125,27 @@ static void busy_with_vgem_import(void)
 	struct drm_gem_close cl = { 0 };
 	int buf, err;
 
+	if (vgem < 0) {
+		/* The i386 HIGHMEM tier runs without vgem, on purpose. */
+		if (drm >= 0)
+			close(drm);
+		printf("ok %d busy-with-vgem-import # SKIP vgem is not loaded\n",
+		       ++ntests);
+		return;
+	}
 	buf = drm < 0 ? -1 : make_dmabuf(drm);
 	if (drm >= 0)
 		close(drm);
-	if (buf < 0 || vgem < 0) {
-		result(false, "busy-with-vgem-import", "no swgpu buffer or vgem");
+	if (buf < 0) {
+		result(false, "busy-with-vgem-import", "no swgpu buffer");
+		close(vgem);
 		return;
 	}
 	p.fd = buf;
 	if (ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &p)) {
 		result(false, "busy-with-vgem-import", strerror(errno));
+		close(buf);
+		close(vgem);
 		return;
 	}
 	close(buf);

@@ -28,6 +28,8 @@ patterns='WARNING:|BUG:|Oops|KASAN|UBSAN|possible circular locking'
 patterns+='|possible recursive locking|kernel BUG|Call Trace|Kernel panic'
 patterns+='|general protection fault|blocked for more than|detected stalls'
 patterns+='|soft lockup|hard LOCKUP|DEBUG_LOCKS_WARN_ON|unreferenced object'
+# kmemleak says only this in dmesg unless booted with kmemleak.verbose=1.
+patterns+='|suspected memory leak'
 
 hits="$(awk -v pat="$patterns" '
 	{

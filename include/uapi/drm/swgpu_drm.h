@@ -102,8 +102,9 @@ struct drm_swgpu_fence_signal {
  * of the object is allocated the first time something touches it (a CPU
  * fault through a mapping, a CPU access window, a device attachment).
  *
- * Errors: -EINVAL for size 0, a size above SWGPU_GEM_CREATE_MAX_SIZE or any
- * flag bit set; -ENOMEM when the object itself cannot be set up.
+ * Errors: -EINVAL for size 0, a size above SWGPU_GEM_CREATE_MAX_SIZE (on
+ * 32-bit kernels: 4 GiB or more, rounded up) or any flag bit set; -ENOMEM
+ * when the object itself cannot be set up.
  */
 struct drm_swgpu_gem_create {
 	/**
