@@ -4,11 +4,14 @@ KERNEL ?= all
 TEST ?=
 SHELL := /bin/bash
 
-.PHONY: help all module check run shell bench checkpatch clean
+.PHONY: help all module check run shell bench tiers checkpatch clean
 
 help:
-	@echo "make check     build and test swgpu on Debian's 6.1 and 6.12 kernels in QEMU"
-	@echo "               (KERNEL=6.1|6.12|all, TEST=binary[:subtest])"
+	@echo "make check     build and test swgpu on Debian's 6.1 and 6.12 kernels in QEMU,"
+	@echo "               and on the test tiers whose kernels are built"
+	@echo "               (KERNEL=6.1|6.12|debug|highmem|all, TEST=binary[:subtest])"
+	@echo "make tiers     build the debug (lockdep, KASAN, kmemleak) and i386 HIGHMEM"
+	@echo "               tier kernels (about 15 min each, cached), so make check runs them"
 	@echo "make run       the main job: boot a kernel, show swgpu sharing buffers with vgem"
 	@echo "make shell     interactive shell in a VM with swgpu loaded (KERNEL=6.1|6.12)"
 	@echo "make bench     benchmarks: swgpu vs vgem, udmabuf, dma-heaps; table + chart (KERNEL=...)"
@@ -31,6 +34,10 @@ run:
 
 bench:
 	tools/bench.sh --kernel $(KERNEL)
+
+tiers:
+	tools/tiers/build-kernel.sh debug >/dev/null
+	tools/tiers/build-kernel.sh highmem >/dev/null
 
 shell:
 	tools/shell.sh $(if $(filter-out all,$(KERNEL)),--kernel $(KERNEL))

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The test command (make check, .ci/run):
 #
-#   tools/check.sh [--kernel 6.1|6.12|all] [--test BINARY[:SUBTEST]] [--verbose]
+#   tools/check.sh [--kernel 6.1|6.12|debug|highmem|all] [--test BINARY[:SUBTEST]] [--verbose]
 #
 # For each kernel (default: all): fetch it, build the module against its
 # headers (W=1, warnings fail), boot it under QEMU and run the IGT suite of
 # igt-tests/ (built once, into build/igt) plus the harness checks
 # (module-load, module-unload, kernel-log), the KTAP suites (kernel CPU
 # access cases, module lifetime), checkpatch, and tools/bench.sh --quick
-# (run, not judged). Results: build/results/$KVER/
+# (run, not judged). With --kernel all, also the test tiers whose kernels
+# are built (tools/tiers/, docs/testing-tiers.rst). Results: build/results/$KVER/
 # (NAME.log per test binary, dmesg.txt, console.log, *.ktap).
 #
 # Prints one line per result, "[6.12] PASS swgpu_basic/create-sizes", and as
@@ -36,9 +37,26 @@ while (($#)); do
 	*)         echo "unknown argument: $1" >&2; usage ;;
 	esac
 done
+# Test tiers (tools/tiers/): kernels built here with the kernel's bug
+# detectors (debug) and 32-bit HIGHMEM (highmem). --kernel all runs those
+# whose kernel is already built (SWGPU_TIERS=0: none); naming one builds
+# it if need be (about 15 minutes cold).
+TIER_NAMES=(debug highmem)
+tiers=()
 case "$kernel" in
-all)      kernels=("${SWGPU_KERNELS[@]}") ;;
+all)      kernels=("${SWGPU_KERNELS[@]}")
+	  if [[ "${SWGPU_TIERS:-1}" != 0 ]]; then
+		for t in "${TIER_NAMES[@]}"; do
+			if "$SWGPU_REPO/tools/tiers/build-kernel.sh" --cached-only "$t" \
+				>/dev/null 2>&1; then
+				tiers+=("$t")
+			else
+				log "tier $t: its kernel is not built here, so it does not run (make tiers builds it)"
+			fi
+		done
+	  fi ;;
 6.1|6.12) kernels=("$kernel") ;;
+debug|highmem) kernels=() tiers=("$kernel") ;;
 *)        echo "unknown kernel: $kernel" >&2; usage ;;
 esac
 export SWGPU_TEST_TIMEOUT="${SWGPU_TEST_TIMEOUT:-600}"
@@ -284,9 +302,29 @@ for short in "${kernels[@]}"; do
 	binaries=("${all_binaries[@]}")
 done
 
+# Each tier prints check.sh-style lines and its own summary: fold it in.
+for t in "${tiers[@]}"; do
+	targs=()
+	[[ -n "$test" ]] && targs+=(--test "$test")
+	((verbose)) && targs+=(--verbose)
+	tier_out="$SWGPU_BUILD/tier-$t.log"
+	"$SWGPU_REPO/tools/tiers/check-tier.sh" "${targs[@]}" "$t" >"$tier_out" 2>&1 || true
+	grep -E '^\[' "$tier_out" || true
+	summary="$(tail -n 1 "$tier_out")"
+	if [[ "$summary" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+		skipped=$((skipped + BASH_REMATCH[3]))
+		real_tests=$((real_tests + BASH_REMATCH[1]))
+	else
+		tail -n 20 "$tier_out" | sed 's/^/    /'
+		report "$t" FAIL tier "no summary; log: $tier_out"
+	fi
+done
+
 # The benchmark runs once, tiny, so that it cannot rot; its figures are
 # not judged, only whether it ran.
-if [[ -z "$test" ]]; then
+if [[ -z "$test" && "$kernel" != debug && "$kernel" != highmem ]]; then
 	if "$SWGPU_REPO/tools/bench.sh" --quick --quiet --kernel "$kernel" \
 		>"$SWGPU_BUILD/bench-quick.log" 2>&1; then
 		report host PASS bench-quick
