@@ -408,36 +408,44 @@ static int cmd_run(const char *label, int fd)
 
 static int cmd_hold(int fd, size_t start, size_t len, const char *rw)
 {
+	enum dma_data_direction dir = DMA_BIDIRECTIONAL;
 	struct swgpu_test_hold *h;
+	struct dma_buf *dmabuf;
 	int ret;
 
-	h = kzalloc(sizeof(*h), GFP_KERNEL);
-	if (!h)
-		return -ENOMEM;
-
 	if (!strcmp(rw, "r"))
-		h->dir = DMA_FROM_DEVICE;
+		dir = DMA_FROM_DEVICE;
 	else if (!strcmp(rw, "w"))
-		h->dir = DMA_TO_DEVICE;
-	else
-		h->dir = DMA_BIDIRECTIONAL;
+		dir = DMA_TO_DEVICE;
 
-	h->dmabuf = dma_buf_get(fd);
-	if (IS_ERR(h->dmabuf)) {
-		ret = PTR_ERR(h->dmabuf);
-		kfree(h);
-		return ret;
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+
+	/*
+	 * begin comes first, so that a test injecting allocation failures
+	 * reaches it, and sees its error and its rollback.
+	 */
+	ret = swgpu_dma_buf_begin_cpu_access(dmabuf, start, len, dir);
+	if (ret)
+		goto err_put;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h) {
+		swgpu_dma_buf_end_cpu_access(dmabuf, start, len, dir);
+		ret = -ENOMEM;
+		goto err_put;
 	}
-	ret = swgpu_dma_buf_begin_cpu_access(h->dmabuf, start, len, h->dir);
-	if (ret) {
-		dma_buf_put(h->dmabuf);
-		kfree(h);
-		return ret;
-	}
+	h->dmabuf = dmabuf;
 	h->start = start;
 	h->len = len;
+	h->dir = dir;
 	list_add(&h->link, &swgpu_test_holds);
 	return 0;
+
+err_put:
+	dma_buf_put(dmabuf);
+	return ret;
 }
 
 static void cmd_release(void)

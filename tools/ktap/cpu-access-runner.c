@@ -235,6 +235,89 @@ static void test_sparse(int drm)
 	close(dmabuf);
 }
 
+#define FI "/sys/kernel/debug/"
+
+static int fi_attr(const char *which, const char *attr, const char *value)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), FI "%s/%s", which, attr);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Fail every allocation of tasks marked make-it-fail (see swgpu_fault_inject). */
+static void fi_set(bool armed)
+{
+	static const char *const which[] = { "fail_page_alloc", "failslab" };
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		fi_attr(which[i], "task-filter", "Y");
+		fi_attr(which[i], "verbose", "0");
+		fi_attr(which[i], "interval", "1");
+		fi_attr(which[i], "times", "-1");
+		fi_attr(which[i], "space", "0");
+		fi_attr(which[i], "ignore-gfp-wait", "N");
+		fi_attr(which[i], "probability", armed ? "100" : "0");
+	}
+	fi_attr("fail_page_alloc", "ignore-gfp-highmem", "N");
+	fi_attr("fail_page_alloc", "min-order", "0");
+}
+
+/*
+ * The kernel API's begin, with every allocation failing: -ENOMEM, and
+ * nothing allocated or pinned afterwards. Files are opened first: opening
+ * one under injection would fail by itself.
+ */
+static void test_enomem(int drm)
+{
+	const char *name = "swgpu:begin-enomem-holds-nothing";
+	long res = -1, pin = -1;
+	int dmabuf, ctlfd, mif, err = 0;
+	char cmd[96];
+	uint32_t handle;
+	ssize_t r;
+
+	if (access(FI "fail_page_alloc/probability", W_OK) ||
+	    access(FI "failslab/probability", W_OK)) {
+		skip(name, "this kernel has no fail_page_alloc/failslab");
+		return;
+	}
+	dmabuf = swgpu_buffer(drm, 64 * PAGE, &handle);
+	ctlfd = open(TEST_DIR "/ctl", O_WRONLY);
+	mif = open("/proc/thread-self/make-it-fail", O_WRONLY);
+	if (dmabuf < 0 || ctlfd < 0 || mif < 0) {
+		add(false, name, "setup: %s", strerror(errno));
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "hold %d %lu %lu rw", dmabuf, PAGE, 8 * PAGE);
+
+	fi_set(true);
+	if (pwrite(mif, "1", 1, 0) != 1)
+		err = -1;
+	r = write(ctlfd, cmd, strlen(cmd));
+	if (r < 0)
+		err = errno;
+	if (pwrite(mif, "0", 1, 0) != 1)
+		err = -1;
+	fi_set(false);
+
+	object_pages(handle, &res, &pin);
+	add(r < 0 && err == ENOMEM && res == 0 && pin == 0, name,
+	    "write %zd errno %d, after: %ld resident, %ld pinned", r, err, res,
+	    pin);
+	close(mif);
+	close(ctlfd);
+	close(dmabuf);
+}
+
 static void test_vgem(void)
 {
 	struct drm_mode_create_dumb dumb = { .width = 128, .height = 64, .bpp = 32 };
@@ -369,6 +452,7 @@ int main(int argc, char **argv)
 		if (dmabuf >= 0)
 			close(dmabuf);
 		test_sparse(drm);
+		test_enomem(drm);
 	}
 	test_vgem();
 	test_udmabuf();
