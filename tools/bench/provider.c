@@ -30,6 +30,7 @@
 #include "swgpu_drm.h"
 
 #include "bench.h"
+#include "../ktap/drm_open.h"
 
 #define UDMABUF_LIMIT_PARAM "/sys/module/udmabuf/parameters/size_limit_mb"
 
@@ -65,29 +66,6 @@ static int xioctl(int fd, unsigned long req, void *arg, const char *op)
 		return -errno;
 	}
 	return 0;
-}
-
-/* Open the first DRM node "/dev/dri/PREFIX<n>" whose driver is NAME. */
-static int open_drm(const char *prefix, int first, const char *name)
-{
-	char path[64], vname[64];
-	int i;
-
-	for (i = first; i < first + 64; i++) {
-		struct drm_version v = { .name = vname,
-					 .name_len = sizeof(vname) - 1 };
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/%s%d", prefix, i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(vname, 0, sizeof(vname));
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(vname, name))
-			return fd;
-		close(fd);
-	}
-	return -1;
 }
 
 /*
@@ -136,14 +114,14 @@ void providers_open(const char *only)
 		}
 		switch (p->id) {
 		case PROV_SWGPU:
-			p->fd = open_drm("renderD", 128, "swgpu");
-			p->fd2 = open_drm("renderD", 128, "swgpu");
+			p->fd = drm_open_by_name("renderD", 128, "swgpu");
+			p->fd2 = drm_open_by_name("renderD", 128, "swgpu");
 			find_debugfs(p);
 			break;
 		case PROV_VGEM:
 			/* Dumb buffers need the primary node. */
-			p->fd = open_drm("card", 0, "vgem");
-			p->fd2 = open_drm("renderD", 128, "vgem");
+			p->fd = drm_open_by_name("card", 0, "vgem");
+			p->fd2 = drm_open_by_name("renderD", 128, "vgem");
 			break;
 		case PROV_UDMABUF:
 			p->fd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
