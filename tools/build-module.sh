@@ -27,33 +27,4 @@ ensure_packages "${pkgs[@]}"
 [[ -f "$KBUILD/Makefile" ]] || die "no kernel build tree at $KBUILD"
 [[ -d "$SWGPU_REPO/drm_driver" ]] || die "no drm_driver/ in $SWGPU_REPO"
 
-# rsync keeps mtimes, so Kbuild rebuilds only what changed; --delete drops
-# removed sources but spares the build products (excluded from the sync).
-for dir in drm_driver include; do
-	[[ -d "$SWGPU_REPO/$dir" ]] || continue
-	rsync -a --delete \
-		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
-		--exclude='.*.cmd' --exclude='*.order' --exclude='Module.symvers' \
-		--exclude='.*.d' --exclude='*.tmp' \
-		"$SWGPU_REPO/$dir/" "$OUTDIR/$dir/"
-done
-
-log "building the module for $KVER in $OUTDIR"
-rc=0
-make -C "$KBUILD" M="$OUTDIR/drm_driver" W=1 "${sparse[@]}" -j"$(nproc)" modules \
-	>"$OUTDIR/build.log" 2>&1 || rc=$?
-cat "$OUTDIR/build.log" >&2
-if ((rc != 0)); then
-	die "module build failed for $KVER (exit $rc), log: $OUTDIR/build.log"
-fi
-if grep -qi 'warning:' "$OUTDIR/build.log"; then
-	# Warnings fail the build: drop the objects so that the next build
-	# recompiles these files and shows the warnings again.
-	make -C "$KBUILD" M="$OUTDIR/drm_driver" clean >/dev/null 2>&1 || true
-	grep -i 'warning:' "$OUTDIR/build.log" >&2
-	die "module build for $KVER has warnings (treated as errors)"
-fi
-
-kos="$(find "$OUTDIR/drm_driver" -name '*.ko' | LC_ALL=C sort)"
-[[ -n "$kos" ]] || die "the build produced no .ko in $OUTDIR/drm_driver"
-echo "$kos"
+build_module_in "$KBUILD" "$OUTDIR" "$KVER" "${sparse[@]}" -j"$(nproc)"

@@ -109,3 +109,42 @@ module_ko() {
 	fi
 	grep '/swgpu\.ko$' <<<"$kos" || head -n1 <<<"$kos"
 }
+
+# build_module_in KBUILD OUTDIR LABEL [MAKE-ARGS...]: build the module out
+# of tree against the kernel build tree KBUILD, with W=1 and MAKE-ARGS
+# (-jN, ARCH=, C=2), in a copy of drm_driver/ and include/ under OUTDIR
+# (siblings, as in the repo). Any compiler, modpost or sparse warning
+# fails it. Prints the built .ko paths; the log goes to stderr and
+# OUTDIR/build.log. LABEL names the kernel in messages.
+build_module_in() {
+	local kbuild="$1" outdir="$2" label="$3" dir rc=0 kos
+	shift 3
+
+	# rsync keeps mtimes, so Kbuild rebuilds only what changed; --delete
+	# drops removed sources but spares the build products.
+	for dir in drm_driver include; do
+		[[ -d "$SWGPU_REPO/$dir" ]] || continue
+		rsync -a --delete \
+			--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+			--exclude='.*.cmd' --exclude='*.order' --exclude='Module.symvers' \
+			--exclude='.*.d' --exclude='*.tmp' \
+			"$SWGPU_REPO/$dir/" "$outdir/$dir/"
+	done
+
+	log "building the module for $label in $outdir"
+	make -C "$kbuild" M="$outdir/drm_driver" W=1 "$@" modules \
+		>"$outdir/build.log" 2>&1 || rc=$?
+	cat "$outdir/build.log" >&2
+	((rc == 0)) || die "module build failed for $label (exit $rc), log: $outdir/build.log"
+	if grep -qi 'warning:' "$outdir/build.log"; then
+		# Warnings fail the build: drop the objects so that the next
+		# build recompiles these files and shows the warnings again.
+		make -C "$kbuild" M="$outdir/drm_driver" "$@" clean >/dev/null 2>&1 || true
+		grep -i 'warning:' "$outdir/build.log" >&2
+		die "module build for $label has warnings (treated as errors), log: $outdir/build.log"
+	fi
+
+	kos="$(find "$outdir/drm_driver" -name '*.ko' | LC_ALL=C sort)"
+	[[ -n "$kos" ]] || die "the build produced no .ko in $outdir/drm_driver"
+	echo "$kos"
+}
