@@ -70,6 +70,8 @@ int prime_to_handle(int fd, int dmabuf, uint32_t *handle);
 long swgpu_resident_pages(struct provider *p, uint32_t handle);
 bool provider_can_map(struct provider *p, enum map_kind kind);
 const char *failed_op(void);
+/* ioctl, retried on EINTR/EAGAIN; on failure failed_op() names @op. */
+int xioctl(int fd, unsigned long req, void *arg, const char *op);
 void set_failed_op(const char *op);
 int udmabuf_allow_size(size_t size);
 

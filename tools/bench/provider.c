@@ -54,7 +54,7 @@ void set_failed_op(const char *op)
 }
 
 /* Run an ioctl, restarting on EINTR/EAGAIN; 0 or -errno. */
-static int xioctl(int fd, unsigned long req, void *arg, const char *op)
+int xioctl(int fd, unsigned long req, void *arg, const char *op)
 {
 	int ret;
 

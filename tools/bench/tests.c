@@ -489,16 +489,8 @@ static void run_prime_import(const struct config *cfg)
 static int dmabuf_sync(int fd, uint64_t flags)
 {
 	struct dma_buf_sync s = { .flags = flags };
-	int ret;
 
-	do {
-		ret = ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
-	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
-	if (ret) {
-		set_failed_op("DMA_BUF_IOCTL_SYNC");
-		return -errno;
-	}
-	return 0;
+	return xioctl(fd, DMA_BUF_IOCTL_SYNC, &s, "DMA_BUF_IOCTL_SYNC");
 }
 
 static int cpu_access(int fd, uint32_t handle, uint64_t off, uint64_t len,
@@ -506,16 +498,8 @@ static int cpu_access(int fd, uint32_t handle, uint64_t off, uint64_t len,
 {
 	struct drm_swgpu_cpu_access a = { .handle = handle, .flags = flags,
 					  .offset = off, .length = len };
-	int ret;
 
-	do {
-		ret = ioctl(fd, DRM_IOCTL_SWGPU_CPU_ACCESS, &a);
-	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
-	if (ret) {
-		set_failed_op("SWGPU_CPU_ACCESS");
-		return -errno;
-	}
-	return 0;
+	return xioctl(fd, DRM_IOCTL_SWGPU_CPU_ACCESS, &a, "SWGPU_CPU_ACCESS");
 }
 
 /* DMA_BUF_IOCTL_SYNC START+END (read-write) on a buffer fully touched. */
@@ -624,12 +608,11 @@ static int engine_copy(int fd, uint32_t dst, uint32_t src, size_t len)
 		.flags = SWGPU_SUBMIT_OUT_FENCE,
 	};
 	struct pollfd pfd = { .events = POLLIN };
-	int ret = 0;
+	int ret;
 
-	if (ioctl(fd, DRM_IOCTL_SWGPU_SUBMIT, &s)) {
-		set_failed_op("SWGPU_SUBMIT");
-		return -errno;
-	}
+	ret = xioctl(fd, DRM_IOCTL_SWGPU_SUBMIT, &s, "SWGPU_SUBMIT");
+	if (ret)
+		return ret;
 	pfd.fd = s.out_fence_fd;
 	if (poll(&pfd, 1, -1) != 1) {
 		set_failed_op("poll(out-fence)");
