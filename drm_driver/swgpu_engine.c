@@ -175,6 +175,19 @@ static void swgpu_fill_bytes(u8 *dst, u64 offset, size_t len, u32 pattern)
 		*dst++ = bytes[offset++ & 3];
 }
 
+/*
+ * After each page: count what was written, stop if the file is gone,
+ * and let others run.
+ */
+static int swgpu_job_progress(struct swgpu_job *job, size_t written)
+{
+	job->bytes += written;
+	if (swgpu_queue_closed(job->queue))
+		return -ECANCELED;
+	cond_resched();
+	return 0;
+}
+
 static int swgpu_job_fill(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd,
 			  struct swgpu_object *dst)
 {
@@ -198,13 +211,9 @@ static int swgpu_job_fill(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd
 		swgpu_fill_bytes(vaddr + in, pos, n, cmd->pattern);
 		swgpu_object_kunmap(dst, vaddr);
 		pos += n;
-		job->bytes += n;
-
-		if (swgpu_queue_closed(job->queue)) {
-			ret = -ECANCELED;
+		ret = swgpu_job_progress(job, n);
+		if (ret)
 			break;
-		}
-		cond_resched();
 	}
 	swgpu_object_cpu_end(dst, cmd->dst_offset, cmd->length, DMA_TO_DEVICE);
 	return ret;
@@ -241,13 +250,9 @@ static int swgpu_job_copy(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd
 		s += n;
 		d += n;
 		left -= n;
-		job->bytes += n;
-
-		if (swgpu_queue_closed(job->queue)) {
-			ret = -ECANCELED;
+		ret = swgpu_job_progress(job, n);
+		if (ret)
 			break;
-		}
-		cond_resched();
 	}
 
 	swgpu_object_cpu_end(dst, cmd->dst_offset, cmd->length, DMA_TO_DEVICE);
