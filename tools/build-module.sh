@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: tools/build-module.sh KVER OUTDIR        (KVER may be 6.1 or 6.12)
 #
-# Builds the out-of-tree module against /lib/modules/$KVER/build with W=1,
+# Builds the out-of-tree module against the kernel's headers, unpacked into
+# the cache by tools/vm/fetch-kernel.sh (run here if need be), with W=1,
 # in a copy of the sources: OUTDIR/drm_driver and OUTDIR/include (siblings,
 # as in the repo), so builds for several kernels never share objects.
 # Fails on any compiler, modpost or sparse warning. Prints the paths of the
@@ -15,9 +16,9 @@ set -euo pipefail
 (($# == 2)) || die "usage: $0 KVER OUTDIR"
 if [[ "$1" == *-amd64 ]]; then KVER="$1"; else resolve_kernel "$1"; fi
 OUTDIR="$(mkdir -p "$2" && cd "$2" && pwd)"
-KBUILD="/lib/modules/$KVER/build"
+KBUILD="$("$SWGPU_REPO/tools/vm/fetch-kernel.sh" "$KVER")/build"
 
-pkgs=("linux-headers-$KVER" build-essential rsync)
+pkgs=(build-essential rsync dwarves)
 sparse=()
 if [[ "${SWGPU_SPARSE:-0}" == 1 ]]; then
 	pkgs+=(sparse)

@@ -8,14 +8,17 @@
 SWGPU_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SWGPU_CACHE="${SWGPU_CACHE:-$HOME/.cache/swgpu}"
 SWGPU_BUILD="${SWGPU_BUILD:-$SWGPU_REPO/build}"
+# Every tool may write below the cache at once: it exists from here on.
+mkdir -p "$SWGPU_CACHE"
 
 # Everything a full check needs on a fresh Debian 12 machine. Headers and
-# images of the guest kernels are handled by fetch-kernel.sh because their
-# names come from the archive.
+# images of the guest kernels are not installed: fetch-kernel.sh unpacks
+# them into the cache (installing a linux-headers package would pull its
+# linux-image into the host's /boot). dwarves: pahole, for the BTF that
+# Debian's headers ask modules to carry.
 SWGPU_HOST_PACKAGES=(
 	qemu-system-x86 busybox-static sparse libdrm-dev kmod cpio xz-utils
-	zstd bc flex bison libelf-dev build-essential rsync
-	linux-headers-amd64 linux-headers-6.12-amd64
+	zstd bc flex bison libelf-dev build-essential rsync dwarves
 )
 
 # Logging goes to stderr: stdout of a tool is kept for its data (a path).

@@ -8,8 +8,12 @@
 #                    which skips the in-guest decompression (vm-notes.md)
 #   initrd-modules/  decompressed .ko files that mount the 9p root, and
 #                    load-order listing them in insmod order
-# Also installs linux-headers-$KVER (the module is built against it).
-# The image is never installed: nothing lands in /boot.
+#   headers/         dpkg -x of linux-headers-$KVER, its -common and the
+#                    linux-kbuild package: build/ points at the tree that
+#                    out-of-tree modules build against (make -C build M=...)
+# Nothing is installed: no image in /boot, no headers in /usr/src (the
+# headers package depends on its image, so installing it would install a
+# kernel on the host).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
@@ -18,7 +22,7 @@ resolve_kernel "$1"
 KDIR="$(kernel_cache "$KVER")"
 PKG="linux-image-$KVER"
 
-ensure_packages "linux-headers-$KVER" kmod xz-utils zstd binutils
+ensure_packages kmod xz-utils zstd binutils
 
 # Modules the initramfs needs before it can mount the host root. On 6.12
 # virtio_pci is built in; on 6.1 it is a module (modprobe says "builtin").
@@ -78,17 +82,53 @@ collect_initrd_modules() {
 	[[ -s "$dest/load-order" ]] || die "no initramfs modules found for $KVER"
 }
 
+# headers_packages VERSION: linux-headers-$KVER=VERSION and the packages of
+# its Depends that hold the rest of the build tree (-common, linux-kbuild),
+# each as NAME=VERSION.
+headers_packages() {
+	local version="$1" hdr="linux-headers-$KVER" dep
+	echo "$hdr=$version"
+	apt-cache show "$hdr=$version" 2>/dev/null | sed -n 's/^Depends: //p' | head -n1 |
+		tr ',' '\n' | sed 's/^ *//; s/ *|.*//' | while read -r dep; do
+			case "$dep" in
+			linux-headers-*-common\ *|linux-kbuild-*)
+				name="${dep%% *}"
+				ver="$(apt-cache show --no-all-versions "$name" 2>/dev/null |
+					sed -n 's/^Version: //p' | head -n1)"
+				[[ "$dep" == *"(= "* ]] && ver="${dep#*(= }" ver="${ver%)}"
+				echo "$name=$ver" ;;
+			esac
+		done
+}
+
+# unpack_debs DEST PKG=VERSION...: download the packages and dpkg -x them
+# all into DEST.
+unpack_debs() {
+	local dest="$1" deb
+	shift
+	mkdir -p "$dest.deb"
+	log "downloading $*"
+	# APT's sandbox user cannot enter root's home: download as root.
+	(cd "$dest.deb" && apt-get -q -o APT::Sandbox::User=root download "$@" >&2)
+	for deb in "$dest".deb/*.deb; do
+		dpkg -x "$deb" "$dest"
+	done
+	rm -rf "$dest.deb"
+}
+
 build() {
-	local version="$1" tmp deb
+	local version="$1" tmp hdrs
 	tmp="$KDIR.new"
 	rm -rf "$tmp"
-	mkdir -p "$tmp/deb"
-	log "downloading $PKG $version"
-	# APT's sandbox user cannot enter root's home: download as root.
-	(cd "$tmp/deb" && apt-get -q -o APT::Sandbox::User=root download "$PKG=$version" >&2)
-	deb="$(ls "$tmp"/deb/*.deb)"
-	dpkg -x "$deb" "$tmp/root"
-	rm -rf "$tmp/deb"
+	unpack_debs "$tmp/root" "$PKG=$version"
+	mapfile -t hdrs < <(headers_packages "$version")
+	((${#hdrs[@]} >= 3)) || die "cannot resolve the header packages of $KVER: ${hdrs[*]}"
+	unpack_debs "$tmp/headers" "${hdrs[@]}"
+	# The headers' Makefile includes the -common tree by its absolute
+	# /usr/src path: point it into this cache instead.
+	sed -i "s#^include /usr/src/#include $KDIR/headers/usr/src/#" \
+		"$tmp/headers/usr/src/linux-headers-$KVER/Makefile"
+	ln -s "headers/usr/src/linux-headers-$KVER" "$tmp/build"
 	# The package ships no modules.dep (its postinst runs depmod).
 	depmod -b "$tmp/root" -F "$tmp/root/boot/System.map-$KVER" "$KVER"
 	extract_vmlinux "$tmp/root/boot/vmlinuz-$KVER" "$tmp/vmlinux" ||
@@ -116,7 +156,8 @@ stamp="$version"
 complete() {
 	[[ -f "$KDIR/stamp" && "$(cut -d' ' -f1 "$KDIR/stamp")" == "$stamp" &&
 		-f "$KDIR/vmlinux" && -f "$KDIR/initrd-modules/load-order" &&
-		-f "$KDIR/root/lib/modules/$KVER/modules.dep" ]]
+		-f "$KDIR/root/lib/modules/$KVER/modules.dep" &&
+		-f "$KDIR/build/Makefile" ]]
 }
 if complete; then
 	log "kernel $KVER: cached"
