@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Differences between the kernels swgpu builds against (6.1 LTS and
- * 6.12 LTS), absorbed here so the logic reads the same on both. Kbuild
- * defines SWGPU_OLD_* when the headers lack the newer interface.
+ * Differences between the kernels swgpu builds against (6.1 LTS up to the
+ * newest release candidate, tools/kernels.conf), absorbed here so the
+ * driver reads as written for the newest kernel. Kbuild defines
+ * SWGPU_OLD_* when the headers lack the newer interface.
  */
 #ifndef _SWGPU_COMPAT_H_
 #define _SWGPU_COMPAT_H_
 
+#include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
+#include <linux/timer.h>
 #include <drm/drm_file.h>
 
 /* vm_flags became write-protected behind helpers in 6.3. */
@@ -47,6 +51,40 @@ static inline pid_t swgpu_file_pid_nr(struct drm_file *file)
 #else
 #define swgpu_dma_buf_vmap_unlocked	dma_buf_vmap_unlocked
 #define swgpu_dma_buf_vunmap_unlocked	dma_buf_vunmap_unlocked
+#endif
+
+/* Symbol namespaces are named by strings since 6.13. */
+#ifdef SWGPU_OLD_IMPORT_NS
+#undef MODULE_IMPORT_NS
+#define MODULE_IMPORT_NS(ns)	MODULE_INFO(import_ns, ns)
+#endif
+
+/*
+ * struct drm_driver lost its date in 6.14; before that DRM_IOCTL_VERSION
+ * copies it with strlen(), so it must be set. Goes last in the driver's
+ * initializer.
+ */
+#ifdef SWGPU_OLD_DRIVER_DATE
+#define SWGPU_DRM_DRIVER_DATE	.date = "20261130",
+#else
+#define SWGPU_DRM_DRIVER_DATE
+#endif
+
+/* from_timer() was renamed in 6.16. */
+#ifdef SWGPU_OLD_TIMER_CONTAINER_OF
+#define timer_container_of(var, callback_timer, timer_fieldname) \
+	from_timer(var, callback_timer, timer_fieldname)
+#endif
+
+/*
+ * Handing a mapping to another file's mmap: since 6.17 shmem implements
+ * only f_op->mmap_prepare, and vfs_mmap() calls whichever the file has.
+ */
+#ifdef SWGPU_OLD_VFS_MMAP
+static inline int vfs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return call_mmap(file, vma);
+}
 #endif
 
 #endif /* _SWGPU_COMPAT_H_ */

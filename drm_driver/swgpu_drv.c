@@ -18,10 +18,10 @@
 #include <drm/drm_prime.h>
 #include <drm/swgpu_drm.h>
 
+#include "swgpu_compat.h"
 #include "swgpu_drv.h"
 
 #define DRIVER_DESC	"Software GPU with shmem-backed PRIME buffers"
-#define DRIVER_DATE	"20261125"
 #define DRIVER_MAJOR	1
 #define DRIVER_MINOR	0
 
@@ -95,9 +95,9 @@ static struct drm_driver swgpu_driver = {
 
 	.name = SWGPU_DRIVER_NAME,
 	.desc = DRIVER_DESC,
-	.date = DRIVER_DATE,
 	.major = DRIVER_MAJOR,
 	.minor = DRIVER_MINOR,
+	SWGPU_DRM_DRIVER_DATE
 };
 
 static int __init swgpu_init(void)
@@ -173,4 +173,4 @@ module_exit(swgpu_exit);
 MODULE_AUTHOR("The swgpu developers");
 MODULE_DESCRIPTION(DRIVER_DESC);
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS("DMA_BUF");

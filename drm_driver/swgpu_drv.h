@@ -13,6 +13,7 @@
 #include <linux/xarray.h>
 #include <drm/drm_device.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_mode.h>
 
 struct dma_buf;
 struct drm_file;

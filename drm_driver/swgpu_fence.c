@@ -23,6 +23,7 @@
 #include <drm/drm_gem.h>
 #include <drm/swgpu_drm.h>
 
+#include "swgpu_compat.h"
 #include "swgpu_drv.h"
 
 static unsigned int fence_timeout_ms = 10000;
@@ -72,7 +73,7 @@ static const struct dma_fence_ops swgpu_fence_ops = {
 
 static void swgpu_fence_expire(struct timer_list *t)
 {
-	struct swgpu_fence *fence = from_timer(fence, t, timer);
+	struct swgpu_fence *fence = timer_container_of(fence, t, timer);
 	unsigned long flags;
 
 	spin_lock_irqsave(&fence->lock, flags);

@@ -91,7 +91,7 @@ int swgpu_object_mmap_shmem(struct swgpu_object *obj,
 	struct file *filp = obj->base.filp;
 	int ret;
 
-	ret = filp->f_op->mmap(filp, vma);
+	ret = vfs_mmap(filp, vma);
 	if (ret)
 		return ret;
 

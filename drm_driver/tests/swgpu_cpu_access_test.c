@@ -29,6 +29,8 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/swgpu_dma_buf.h>
+
+#include "../swgpu_compat.h"
 #include <linux/uaccess.h>
 
 #define RESULTS_SIZE	(64 * 1024)
@@ -527,4 +529,4 @@ module_exit(swgpu_test_exit);
 
 MODULE_DESCRIPTION("Tests of swgpu's kernel CPU access contract");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS("DMA_BUF");
