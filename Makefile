@@ -6,23 +6,27 @@ SHELL := /bin/bash
 
 .PHONY: help all module check run shell bench tiers checkpatch clean
 
+KERNELS = $(shell awk -F'|' '!/^[[:space:]]*(\#|$$)/ { gsub(/[[:space:]]/, "", $$1); print $$1 }' tools/kernels.conf)
+
 help:
-	@echo "make check     build and test swgpu on Debian's 6.1 and 6.12 kernels in QEMU,"
-	@echo "               and on the test tiers whose kernels are built"
-	@echo "               (KERNEL=6.1|6.12|debug|highmem|all, TEST=binary[:subtest])"
+	@echo "make check     build and test swgpu in QEMU on every kernel of tools/kernels.conf:"
+	@echo "               Debian's 6.1, 6.12, 6.12-rt, 7.2, 7.2-rt, 7.3-rc, and the test"
+	@echo "               tiers whose kernels are built (KERNEL=name|all, TEST=binary[:subtest])"
 	@echo "make tiers     build the debug (lockdep, KASAN, kmemleak) and i386 HIGHMEM"
 	@echo "               tier kernels (about 15 min each, cached), so make check runs them"
 	@echo "make run       the main job: boot a kernel, show swgpu sharing buffers with vgem"
-	@echo "make shell     interactive shell in a VM with swgpu loaded (KERNEL=6.1|6.12)"
+	@echo "make shell     interactive shell in a VM with swgpu loaded (KERNEL=name)"
 	@echo "make bench     benchmarks: swgpu vs vgem, udmabuf, dma-heaps; table + chart (KERNEL=...)"
-	@echo "make module    build swgpu.ko for both kernels into build/ (W=1 and sparse; warnings fail)"
+	@echo "make module    build swgpu.ko for every Debian kernel of the table into build/NAME"
+	@echo "               (W=1 and sparse; warnings fail; KERNEL=name for one)"
 	@echo "make checkpatch  run the kernel's checkpatch.pl on the driver and headers"
 	@echo "make clean     remove build/ (the kernel cache outside the tree stays)"
+	@echo "kernels: $(KERNELS)"
 
 all: module
 
 module:
-	for k in $(if $(filter all,$(KERNEL)),6.1 6.12,$(KERNEL)); do \
+	for k in $(if $(filter all,$(KERNEL)),$(filter-out debug highmem,$(KERNELS)),$(KERNEL)); do \
 		SWGPU_SPARSE=1 tools/build-module.sh $$k build/$$k >/dev/null || exit 1; \
 	done
 

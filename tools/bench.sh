@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark (make bench):
 #
-#   tools/bench.sh [--kernel 6.1|6.12|all] [--quick] [--out DIR] [--mem SIZE]
+#   tools/bench.sh [--kernel NAME|all] [--quick] [--out DIR] [--mem SIZE]
 #                  [--verbose|--quiet] [-- BENCH-ARGS...]
 #
-# For each kernel (default: all): build swgpu.ko against its headers and the
+# For each kernel (NAME: an x86_64 kernel of tools/kernels.conf; default
+# all: every Debian kernel of the table): build swgpu.ko against it and the
 # benchmark program tools/bench/ (once, into build/bench/swgpu-bench), boot
 # the kernel under QEMU with --mem (default 2G: the 1 GiB cases need it),
 # load drm, vgem and swgpu, and run the program, which compares swgpu with
@@ -18,7 +19,7 @@
 # figure) is shown as it runs, except with --quick (--verbose shows it
 # there too) or --quiet. Anything after -- goes to the program (e.g.
 # -- --only sync,prime; see tools/bench/bench.c or swgpu-bench --help).
-# A full run of both kernels takes about 4-5 minutes.
+# A full run takes about 2 minutes a kernel.
 #
 # Results: DIR (default build/bench/<date-time>/, with build/bench/latest
 # pointing at it; --quick: build/bench/quick/), one folder per kernel ABI
@@ -50,11 +51,17 @@ while (($#)); do
 	*)         echo "unknown argument: $1" >&2; usage ;;
 	esac
 done
-case "$kernel" in
-all)      kernels=("${SWGPU_KERNELS[@]}") ;;
-6.1|6.12) kernels=("$kernel") ;;
-*)        echo "unknown kernel: $kernel" >&2; usage ;;
-esac
+kernels=()
+if [[ "$kernel" == all ]]; then
+	for name in $(kernel_names); do
+		kernel_row "$name"
+		[[ "$K_SUITE" == tier ]] || kernels+=("$name")
+	done
+else
+	kernel_row "$kernel"
+	[[ "$K_ARCH" == x86_64 ]] || die "the benchmark is a 64-bit program: $kernel is $K_ARCH"
+	kernels=("$kernel")
+fi
 ((quick)) && bench_args=(--quick "${bench_args[@]}")
 [[ -n "$verbose" ]] || verbose=$((!quick))
 if ((quick)); then vm_timeout=300; else vm_timeout=1500; fi
@@ -94,12 +101,15 @@ echo "$rev" >"$out/source.txt"
 # (the guest sees build/ at the same path; its /tmp is its own).
 bench="$SWGPU_BUILD/bench/swgpu-bench"
 mkdir -p "$(dirname "$bench")"
+# Built beside it and renamed: make check runs two benchmarks at a time.
 if ! gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-I"$SWGPU_REPO/include/uapi/drm" -I/usr/include/libdrm \
-	-o "$bench" "$BENCH_SRC"/*.c -lm 2>"$out/bench-build.log"; then
+	-o "$bench.$$" "$BENCH_SRC"/*.c -lm 2>"$out/bench-build.log"; then
 	cat "$out/bench-build.log" >&2
+	rm -f "$bench.$$"
 	die "the benchmark program does not build (log: $out/bench-build.log)"
 fi
+mv "$bench.$$" "$bench"
 
 # Guest side: load the modules, run the program, keep the kernel log. The
 # program's stderr is its progress; it goes to bench.log and the console.
@@ -121,12 +131,12 @@ failed=0
 summary=()
 : >"$out/table.txt"
 for short in "${kernels[@]}"; do
-	resolve_kernel "$short"
-	if ! "$VM/fetch-kernel.sh" "$short" >/dev/null; then
+	if ! kdir="$("$VM/fetch-kernel.sh" "$short")"; then
 		summary+=("$short: FAIL: cannot fetch the kernel")
 		failed=1
 		continue
 	fi
+	KVER="$(cat "$kdir/release")"
 	ko="$(module_ko "$short")" || { summary+=("$short: FAIL: module build"); failed=1; continue; }
 	res="$out/$KVER"
 	rm -rf "$res"

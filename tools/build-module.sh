@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Usage: tools/build-module.sh KVER OUTDIR        (KVER may be 6.1 or 6.12)
+# Usage: tools/build-module.sh NAME OUTDIR        (NAME: a kernel of tools/kernels.conf)
 #
-# Builds the out-of-tree module against the kernel's headers, unpacked into
-# the cache by tools/vm/fetch-kernel.sh (run here if need be), with W=1,
+# Builds the out-of-tree module against kernel NAME's build tree (fetched
+# or built by tools/vm/fetch-kernel.sh, run here if need be) with W=1, by
+# the compiler that built that kernel (in its build root, if it has one),
 # in a copy of the sources: OUTDIR/drm_driver and OUTDIR/include (siblings,
 # as in the repo), so builds for several kernels never share objects.
 # Fails on any compiler, modpost or sparse warning. Prints the paths of the
@@ -13,19 +14,22 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-(($# == 2)) || die "usage: $0 KVER OUTDIR"
-if [[ "$1" == *-amd64 ]]; then KVER="$1"; else resolve_kernel "$1"; fi
+(($# == 2)) || die "usage: $0 NAME OUTDIR"
+kernel_row "$1"
 OUTDIR="$(mkdir -p "$2" && cd "$2" && pwd)"
-KBUILD="$("$SWGPU_REPO/tools/vm/fetch-kernel.sh" "$KVER")/build"
+KDIR="$("$SWGPU_REPO/tools/vm/fetch-kernel.sh" "$1")"
+arch="$(cat "$KDIR/arch")"
 
 pkgs=(build-essential rsync dwarves)
-sparse=()
+args=(ARCH="$arch" -j"$(nproc)")
 if [[ "${SWGPU_SPARSE:-0}" == 1 ]]; then
 	pkgs+=(sparse)
-	sparse=(C=2)
+	args+=(C=2)
 fi
 ensure_packages "${pkgs[@]}"
-[[ -f "$KBUILD/Makefile" ]] || die "no kernel build tree at $KBUILD"
 [[ -d "$SWGPU_REPO/drm_driver" ]] || die "no drm_driver/ in $SWGPU_REPO"
 
-build_module_in "$KBUILD" "$OUTDIR" "$KVER" "${sparse[@]}" -j"$(nproc)"
+# Tier kernels build at the lowest priority, like the tier kernels
+# themselves: they share the machine with running guests.
+[[ "$K_SUITE" == tier ]] && renice -n 19 -p $$ >/dev/null
+build_module_in "$KDIR" "$OUTDIR" "$1 ($(cat "$KDIR/release"))" "${args[@]}"

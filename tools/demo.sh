@@ -2,7 +2,7 @@
 # make run: build everything, boot a kernel, load vgem + swgpu and run the
 # demo program build/igt/swgpu-share-demo (built by igt-tests/Makefile).
 #
-#   tools/demo.sh [--kernel 6.1|6.12]        (default 6.12)
+#   tools/demo.sh [--kernel NAME]        (default 6.12)
 #
 # Shows the demo's output, then a summary: demo exit status, kernel log
 # verdict (tools/vm/scan-log.sh), timings. Results: build/results/demo/$KVER.
@@ -19,8 +19,7 @@ while (($#)); do
 done
 
 ensure_packages "${SWGPU_HOST_PACKAGES[@]}"
-resolve_kernel "$kernel"
-"$SWGPU_REPO/tools/vm/fetch-kernel.sh" "$kernel" >/dev/null
+KVER="$(cat "$("$SWGPU_REPO/tools/vm/fetch-kernel.sh" "$kernel")/release")"
 ko="$(module_ko "$kernel")"
 IGT="$SWGPU_BUILD/igt"
 if [[ -f "$SWGPU_REPO/igt-tests/Makefile" ]]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make shell: an interactive root shell in a guest with the module loaded.
 #
-#   tools/shell.sh [--kernel 6.1|6.12] [--mem SIZE]
+#   tools/shell.sh [--kernel NAME] [--mem SIZE]
 #
 # Builds the module for the kernel (default 6.12), boots it, loads drm,
 # vgem and swgpu (with $SWGPU_MODULE_PARAMS) and gives bash on the serial
@@ -12,7 +12,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-kernel=6.12 mem=1G
+kernel=6.12 mem=
 while (($#)); do
 	case "$1" in
 	--kernel) kernel="${2:?}"; shift 2 ;;
@@ -22,8 +22,7 @@ while (($#)); do
 done
 
 ensure_packages "${SWGPU_HOST_PACKAGES[@]}"
-resolve_kernel "$kernel"
-"$SWGPU_REPO/tools/vm/fetch-kernel.sh" "$kernel" >/dev/null
+KVER="$(cat "$("$SWGPU_REPO/tools/vm/fetch-kernel.sh" "$kernel")/release")"
 load=("$SWGPU_REPO/tools/vm/guest-load.sh")
 if [[ -f "$SWGPU_REPO/drm_driver/Kbuild" || -f "$SWGPU_REPO/drm_driver/Makefile" ]]; then
 	ko="$(module_ko "$kernel")"
@@ -32,5 +31,5 @@ if [[ -f "$SWGPU_REPO/drm_driver/Kbuild" || -f "$SWGPU_REPO/drm_driver/Makefile"
 else
 	log "no drm_driver/Kbuild yet: loading drm and vgem only"
 fi
-exec "$SWGPU_REPO/tools/vm/boot.sh" --kernel "$kernel" --mem "$mem" --shell \
+exec "$SWGPU_REPO/tools/vm/boot.sh" --kernel "$kernel" ${mem:+--mem "$mem"} --shell \
 	--out "$SWGPU_BUILD/results/shell/$KVER" -- "${load[@]}"

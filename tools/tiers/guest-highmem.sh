@@ -1,8 +1,9 @@
 #!/bin/sh
-# Runs inside the guest of a self-contained tier (i386: boot-tier.sh's
-# busybox initramfs, so plain POSIX sh, no bash); check-tier.sh starts it:
+# Runs inside the guest of a self-contained tier (i386: tools/vm/boot.sh's
+# busybox initramfs, so plain POSIX sh, no bash); tools/check.sh starts it:
 #
 #   sh tools/tiers/guest-highmem.sh LOADLIST MODULE.ko TESTDIR KTAPDIR [BINARY[:SUBTEST]]
+#   sh tools/tiers/guest-highmem.sh LOADLIST MODULE.ko TESTDIR KTAPDIR BINARY,BINARY,...
 #
 # tools/vm/guest-tests.sh for a guest without the host's programs. It
 # leaves the same files in $SWGPU_OUT, so the host judges them the same
@@ -22,7 +23,7 @@
 # /work/shared/vm-notes.md). IGT tests that need vgem skip themselves; the
 # KTAP runners report a missing vgem as a failure, so their failed cases
 # whose name contains "vgem" are turned into SKIPs carrying that reason.
-: "${SWGPU_OUT:?run me inside tools/tiers/boot-tier.sh}"
+: "${SWGPU_OUT:?run me inside tools/vm/boot.sh}"
 [ $# -ge 4 ] && [ $# -le 5 ] || {
 	echo "usage: $0 LOADLIST MODULE.ko TESTDIR KTAPDIR [BINARY[:SUBTEST]]" >&2
 	exit 2
@@ -87,7 +88,10 @@ novgem() {
 bin_filter="${select%%:*}"
 subtest=""
 case "$select" in *:*) subtest="${select#*:}" ;; esac
-wanted() { [ -z "$bin_filter" ] || [ "$bin_filter" = "$1" ]; }
+wanted() {
+	case ",$bin_filter," in ,,|*",$1,"*) return 0 ;; esac
+	return 1
+}
 
 # --- IGT binaries -------------------------------------------------------------
 for bin in "$testdir"/swgpu_*; do

@@ -17,7 +17,12 @@
 #   cpu_access.ktap, module_lifetime.ktap   the KTAP suites' results
 #   harness.ktap   the harness's own checks as KTAP: module-load,
 #                  module-unload (the module must be gone at the end)
-#   dmesg.txt      the kernel log, dumped after the unload
+#   tier.ktap      kmemleak, on kernels that have it: cleared before the
+#                  suite so boot-time objects do not count; after the suite
+#                  and the unload, every "unreferenced object" fails it
+#                  (reports in kmemleak.txt)
+#   tier-info.txt  uname -r, the command line, memory, debug features on
+#   dmesg.txt      the kernel log, dumped at the very end
 # Test results are judged on the host; this exits non-zero only when the
 # harness itself breaks.
 set -euo pipefail
@@ -43,6 +48,21 @@ write_ktap() {
 		printf '%s\n' "${ktap_lines[@]}"
 	} >"$SWGPU_OUT/harness.ktap"
 }
+
+kmemleak=/sys/kernel/debug/kmemleak
+{
+	echo "release: $(uname -r)"
+	echo "cmdline: $(cat /proc/cmdline)"
+	grep -E '^(MemTotal|HighTotal|LowTotal):' /proc/meminfo
+	[[ -e $kmemleak ]] && echo "kmemleak: on" || echo "kmemleak: off"
+	[[ -d /sys/kernel/debug/failslab ]] && echo "fault injection: failslab fail_page_alloc"
+	[[ -e /proc/lockdep ]] && echo "lockdep: on"
+	grep -qs 'PREEMPT_RT' /proc/version /sys/kernel/realtime && echo "preemption: PREEMPT_RT"
+} >"$SWGPU_OUT/tier-info.txt" 2>&1
+have_kmemleak=0
+if [[ -w $kmemleak ]] && echo clear >$kmemleak 2>/dev/null; then
+	have_kmemleak=1
+fi
 
 # SWGPU_MODULE_PARAMS: "name=value ..." for the module (word-split on
 # purpose); boot.sh passes SWGPU_* variables through from the host.
@@ -107,5 +127,22 @@ else
 	ktap "not ok" module-unload
 	lsmod | grep -E "^($module|drm|vgem) " || true
 fi
-dmesg >"$SWGPU_OUT/dmesg.txt"
 write_ktap
+
+if ((have_kmemleak)); then
+	# kmemleak reports an object only once it is older than 5 s and was
+	# unreferenced in a full scan: let the youngest age, scan twice.
+	sleep 6
+	echo scan >$kmemleak
+	echo scan >$kmemleak
+	cat $kmemleak >"$SWGPU_OUT/kmemleak.txt"
+	leaks="$(grep -c '^unreferenced object' "$SWGPU_OUT/kmemleak.txt" || true)"
+	if ((leaks == 0)); then
+		line="ok 1 kmemleak"
+	else
+		line="not ok 1 kmemleak # $leaks unreferenced object(s), see kmemleak.txt"
+		head -n 40 "$SWGPU_OUT/kmemleak.txt" | sed 's/^/guest-tests: kmemleak: /'
+	fi
+	printf 'KTAP version 1\n1..1\n%s\n' "$line" >"$SWGPU_OUT/tier.ktap"
+fi
+dmesg >"$SWGPU_OUT/dmesg.txt"

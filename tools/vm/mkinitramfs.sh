@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Usage: tools/vm/mkinitramfs.sh KVER OUT
+# Usage: tools/vm/mkinitramfs.sh KDIR OUT
 #
 # Writes a busybox-static initramfs (uncompressed cpio newc: the guest has
-# nothing to decompress) for kernel KVER to OUT, unless OUT is already up to
-# date for this script, the kernel cache and busybox (OUT.stamp).
-# fetch-kernel.sh must have run for KVER.
+# nothing to decompress) for the x86_64 kernel in KDIR (fetch-kernel.sh's
+# directory) to OUT, unless OUT is already up to date for this script, the
+# kernel's initramfs modules and busybox (OUT.stamp).
 #
 # The guest protocol (boot.sh writes the files, /init below reads them):
 #   9p tag hostroot   host /, mounted read-only (cache=loose) at /host
@@ -20,18 +20,18 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-(($# == 2)) || die "usage: $0 KVER OUT"
-KVER="$1" OUT="$2"
-KDIR="$(kernel_cache "$KVER")"
+(($# == 2)) || die "usage: $0 KDIR OUT"
+KDIR="$1" OUT="$2"
 BUSYBOX=/bin/busybox
 
-[[ -f "$KDIR/stamp" ]] || die "kernel $KVER not fetched (run fetch-kernel.sh)"
+[[ -f "$KDIR/initrd-modules/load-order" ]] || die "no kernel in $KDIR (run fetch-kernel.sh)"
 ensure_packages busybox-static cpio
 # busybox-static installs /bin/busybox; make sure that one is static.
 file_type="$(LC_ALL=C readelf -d "$BUSYBOX" 2>&1 || true)"
 [[ "$file_type" == *"no dynamic section"* ]] || die "$BUSYBOX is not static"
 
-stamp="$(cat "${BASH_SOURCE[0]}" "$KDIR/stamp" "$BUSYBOX" | sha256sum | cut -c1-32)"
+stamp="$(cat "${BASH_SOURCE[0]}" "$KDIR/initrd-modules/load-order" "$BUSYBOX" |
+	sha256sum | cut -c1-32)"
 if [[ -f "$OUT" && -f "$OUT.stamp" && "$(cat "$OUT.stamp")" == "$stamp" ]]; then
 	exit 0
 fi
@@ -43,7 +43,10 @@ cp "$BUSYBOX" "$tmp/bin/busybox"
 for applet in $("$BUSYBOX" --list); do
 	[[ "$applet" == busybox ]] || ln -s busybox "$tmp/bin/$applet"
 done
-cp "$KDIR"/initrd-modules/*.ko "$KDIR/initrd-modules/load-order" "$tmp/modules/"
+cp "$KDIR/initrd-modules/load-order" "$tmp/modules/"
+while read -r m; do
+	cp "$KDIR/initrd-modules/$m" "$tmp/modules/"
+done <"$KDIR/initrd-modules/load-order"
 
 cat >"$tmp/init" <<'INIT'
 #!/bin/sh
@@ -122,4 +125,4 @@ mkdir -p "$(dirname "$OUT")"
 (cd "$tmp" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$OUT.$$"
 mv "$OUT.$$" "$OUT"
 echo "$stamp" >"$OUT.stamp"
-log "initramfs for $KVER: $OUT"
+log "initramfs: $OUT"

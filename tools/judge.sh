@@ -1,0 +1,144 @@
+# The judge: turns what a guest left in a results directory into one line
+# per result, "[TAG] PASS|FAIL|SKIP name (detail)", and counts them.
+# Sourced by tools/check.sh; every kernel is judged by these functions.
+#
+# The caller sets: binaries (the IGT binaries that ran), verbose (0|1),
+# vm_timeout (s), SWGPU_TEST_TIMEOUT, VM (tools/vm). The counters passed,
+# failed, skipped and real_tests (IGT subtests and KTAP cases of a test
+# module that ran) start at 0 here.
+# shellcheck shell=bash
+
+passed=0 failed=0 skipped=0 real_tests=0
+
+# report TAG PASS|FAIL|SKIP NAME [DETAIL]
+report() {
+	local tag="$1" status="$2" name="$3" detail="${4:-}"
+	case "$status" in
+	PASS) passed=$((passed + 1)) ;;
+	FAIL) failed=$((failed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)) ;;
+	esac
+	echo "[$tag] $status $name${detail:+ ($detail)}"
+}
+
+# IGT stdout of one binary -> "RESULT NAME" lines. Dynamic subtests become
+# binary/subtest@dynamic; their parent counts only if it failed by itself.
+parse_igt() {
+	awk -v bin="$1" '
+	/^Starting subtest: / { parent = $3; next }
+	/^Dynamic subtest [^ ]+: [A-Z]+/ {
+		name = $3; sub(/:$/, "", name)
+		print $4, bin "/" parent "@" name
+		dyn[parent] = 1
+		next
+	}
+	/^Subtest [^ ]+: [A-Z]+/ {
+		name = $2; sub(/:$/, "", name)
+		if (dyn[name] && ($3 == "SUCCESS" || $3 == "SKIP")) next
+		print $3, bin "/" name
+	}' "$2"
+}
+
+# KTAP file -> "PASS|FAIL|SKIP NAME" lines. Nested results are named
+# suite/case; a parent line counts only if it failed with no failed child.
+parse_ktap() {
+	awk -v prefix="$1" '
+	/^[ \t]*# Subtest: / {
+		d = match($0, /[^ \t]/) - 1
+		s = $0; sub(/^[ \t]*# Subtest: /, "", s)
+		suite[d] = s
+		next
+	}
+	/^[ \t]*(not )?ok [0-9]+/ {
+		d = match($0, /[^ \t]/) - 1
+		line = substr($0, d + 1)
+		notok = (line ~ /^not ok/)
+		sub(/^(not )?ok [0-9]+[ \t]*(- )?/, "", line)
+		directive = ""
+		if (match(line, /[ \t]*#/)) {
+			directive = toupper(substr(line, RSTART + RLENGTH))
+			line = substr(line, 1, RSTART - 1)
+		}
+		gsub(/^[ \t]+|[ \t]+$/, "", directive)
+		name = (d in suite) ? suite[d] "/" line : line
+		parent = (seen && last_d > d)
+		seen = 1; last_d = d
+		if (directive ~ /^(SKIP|TODO)/) { status = "SKIP" }
+		else { status = notok ? "FAIL" : "PASS" }
+		if (parent) {
+			delete_deeper(d)
+			hadfail = child_fail; child_fail = 0
+			if (status != "FAIL" || hadfail) next
+		} else if (status == "FAIL" && d > 0) {
+			child_fail = 1
+		}
+		print status, prefix name
+	}
+	function delete_deeper(level,   k) {
+		for (k in suite) if (k + 0 > level) delete suite[k]
+	}' "$2"
+}
+
+# Judge one binary: its subtests, then its exit status.
+judge_binary() {
+	local tag="$1" res="$2" name="$3" rc="" status sub lines=0 fails=0
+	local log="$res/$name.log"
+	[[ -f "$res/$name.exit" ]] && rc="$(cat "$res/$name.exit")"
+	if [[ -f "$log" ]]; then
+		while read -r status sub; do
+			lines=$((lines + 1))
+			real_tests=$((real_tests + 1))
+			case "$status" in
+			SUCCESS) report "$tag" PASS "$sub" ;;
+			SKIP)    report "$tag" SKIP "$sub" ;;
+			*)       report "$tag" FAIL "$sub" "$status, log: $log"; fails=$((fails + 1)) ;;
+			esac
+		done < <(parse_igt "$name" "$log")
+	fi
+	case "$rc" in
+	"")      report "$tag" FAIL "$name" "no exit status: it did not run or the VM died while it ran" ;;
+	124|137) report "$tag" FAIL "$name" "killed after ${SWGPU_TEST_TIMEOUT}s, log: $log" ;;
+	0|77)    ((lines > 0)) || report "$tag" FAIL "$name" "no subtest results (exit $rc), log: $log" ;;
+	78|79|98|112)
+	         ((fails > 0)) || report "$tag" FAIL "$name" "IGT exit $rc, log: $log" ;;
+	*)       report "$tag" FAIL "$name" "exit $rc is not an IGT exit code, log: $log" ;;
+	esac
+	if ((verbose)) && [[ -f "$log" ]] && [[ "$rc" != 0 && "$rc" != 77 ]]; then
+		tail -n 20 "$log" | sed 's/^/    /'
+	fi
+}
+
+# Judge one kernel's results directory.
+judge_results() {
+	local tag="$1" res="$2" boot_rc="$3" bin f status name scan
+	if [[ ! -f "$res/.vm/exit-status" ]]; then
+		if ((boot_rc == 124)); then
+			report "$tag" FAIL vm "timed out after ${vm_timeout}s; see $res/console.log"
+		else
+			report "$tag" FAIL vm "no exit status from the guest: panic, oops or VM failure; see $res/console.log"
+		fi
+	elif [[ "$(cat "$res/.vm/exit-status")" != 0 ]]; then
+		report "$tag" FAIL guest-tests "exit $(cat "$res/.vm/exit-status"); see $res/console.log"
+	fi
+	for bin in "${binaries[@]}"; do
+		judge_binary "$tag" "$res" "$bin"
+	done
+	for f in "$res"/*.ktap; do
+		[[ -f "$f" ]] || continue
+		name="$(basename "$f" .ktap)"
+		[[ "$name" == harness ]] && prefix="" || prefix="$name/"
+		while read -r status name; do
+			[[ -n "$prefix" ]] && real_tests=$((real_tests + 1))
+			report "$tag" "$status" "$name"
+		done < <(parse_ktap "$prefix" "$f")
+	done
+	local log="$res/dmesg.txt"
+	[[ -f "$log" ]] || log="$res/console.log"
+	if scan="$("$VM/scan-log.sh" "$log" 2>&1)"; then
+		report "$tag" PASS kernel-log
+	else
+		report "$tag" FAIL kernel-log "see $log"
+		sed 's/^/    /' <<<"$scan"
+	fi
+}
+
