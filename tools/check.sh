@@ -214,6 +214,8 @@ run_suite() {
 # and, last, "#counts PASSED FAILED SKIPPED REAL".
 check_kernel() {
 	local name="$1" kdir kos ko selection bin arch ub
+	# A job of its own: it counts its own results only.
+	passed=0 failed=0 skipped=0 real_tests=0
 	kernel_row "$name"
 	[[ -z "$K_LACKS" ]] || log "$name lacks: $K_LACKS (the tests of those skip there, saying why)"
 	mkdir -p "$SWGPU_BUILD/$name"
@@ -267,13 +269,37 @@ check_kernel() {
 }
 
 # ---- every kernel, $max_jobs at a time ----
-# Each kernel's lines are printed when it is done, in the table's order;
-# each job counts for itself and the counts are added up here.
+# Each kernel's lines are printed as soon as it and every kernel before it
+# in the table are done; each job counts for itself and the counts are
+# added up here.
 mkdir -p "$SWGPU_BUILD/results"
-pids=() reports=() starts=()
+pids=() reports=() shown=0
+
+# show_done: print the reports of the finished jobs at the head of the list.
+show_done() {
+	local rep p f s r t name
+	while ((shown < ${#pids[@]})) && ! kill -0 "${pids[$shown]}" 2>/dev/null; do
+		wait "${pids[$shown]}" || true
+		rep="${reports[$shown]}" name="${kernels[$shown]}"
+		shown=$((shown + 1))
+		if ! grep -q '^#counts ' "$rep"; then
+			cat "$rep"
+			report "$name" FAIL harness "the kernel's job ended without counts"
+			continue
+		fi
+		grep -v '^#' "$rep" || true
+		read -r _ p f s r < <(grep '^#counts ' "$rep")
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		real_tests=$((real_tests + r))
+		t="$(sed -n 's/^#time //p' "$rep")"
+		log "$name: $p passed, $f failed, $s skipped in ${t}s"
+	done
+}
+
 for name in "${kernels[@]}"; do
 	while (($(jobs -rp | wc -l) >= max_jobs)); do
 		wait -n || true
+		show_done
 	done
 	rep="$SWGPU_BUILD/results/$name.report"
 	(
@@ -284,20 +310,9 @@ for name in "${kernels[@]}"; do
 	pids+=($!)
 	reports+=("$rep")
 done
-for i in "${!pids[@]}"; do
-	wait "${pids[$i]}" || true
-	name="${kernels[$i]}"
-	if ! grep -q '^#counts ' "${reports[$i]}"; then
-		cat "${reports[$i]}"
-		report "$name" FAIL harness "the kernel's job ended without counts"
-		continue
-	fi
-	grep -v '^#' "${reports[$i]}" || true
-	read -r _ p f s r < <(grep '^#counts ' "${reports[$i]}")
-	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-	real_tests=$((real_tests + r))
-	t="$(sed -n 's/^#time //p' "${reports[$i]}")"
-	log "$name: $p passed, $f failed, $s skipped in ${t}s"
+while ((shown < ${#pids[@]})); do
+	wait -n || true
+	show_done
 done
 
 ((${#left_out[@]} == 0)) || log "left out: ${left_out[*]}"

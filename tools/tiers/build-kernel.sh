@@ -28,8 +28,8 @@
 # Fragment format: kconfig lines (CONFIG_X=y|m|n|"str"|N, or
 # "# CONFIG_X is not set") and directives "#@ arch: x86_64|i386",
 # "#@ base: tinyconfig|allnoconfig|defconfig|i386_defconfig",
-# "#@ include: OTHER.config" (relative to tools/tiers/), and
-# "#@ append: ARGS" (kernel arguments for boot-tier.sh; not hashed). Every CONFIG_ line
+# and "#@ include: OTHER.config" (relative to tools/tiers/); the tier's
+# kernel arguments are in tools/kernels.conf. Every CONFIG_ line
 # must hold in the final .config, or the build fails listing the ones that
 # Kconfig changed (a missing dependency, a wrong name).
 #
@@ -91,8 +91,7 @@ esac
 
 srcver="$(dpkg-query -W -f='${Version}' "$SRCPKG")"
 ccver="$(gcc --version | head -n1)"
-# Only the lines that make the kernel are hashed: not comments, and not
-# "#@ append:" (kernel arguments, read by boot-tier.sh).
+# Only the lines that make the kernel are hashed, not comments.
 hash="$(printf '%s\n' "recipe $RECIPE" "source $srcver" "cc $ccver" "arch $arch" \
 	"base $base" "$(grep -E '^CONFIG_|^# CONFIG_[A-Za-z0-9_]+ is not set' <<<"$fragment")" |
 	sha256sum | cut -c1-16)"

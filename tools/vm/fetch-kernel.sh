@@ -178,7 +178,7 @@ build() {
 
 	if [[ "$K_SUITE" == bookworm ]]; then
 		mapfile -t hdrs < <(dep_packages "linux-headers-$KVER=$version" \
-			'linux-headers-.*-common|linux-kbuild-.*')
+			'linux-headers-.*-common(-rt)?|linux-kbuild-.*')
 		((${#hdrs[@]} == 2)) || die "cannot resolve the header packages of $KVER: ${hdrs[*]}"
 		unpack_debs "$tmp/headers" "linux-headers-$KVER=$version" "${hdrs[@]}"
 		# The headers' Makefile includes the -common tree by its
