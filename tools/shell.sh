@@ -6,7 +6,7 @@
 # Builds the module for the kernel (default 6.12), boots it, loads drm,
 # vgem and swgpu (with $SWGPU_MODULE_PARAMS) and gives bash on the serial
 # console, inside the chroot of the host root: the repo and host tools are
-# there; $SWGPU_OUT (/host-results) is build/results/shell/$KVER on the host.
+# there; $SWGPU_OUT (/run/swgpu-results) is build/results/shell/$KVER on the host.
 # `exit` powers the guest off; Ctrl-A x kills QEMU. Without drm_driver/Kbuild
 # (no driver yet) only drm and vgem are loaded.
 set -euo pipefail

@@ -8,8 +8,10 @@
 #
 # The guest protocol (boot.sh writes the files, /init below reads them):
 #   9p tag hostroot   host /, mounted read-only (cache=loose) at /host
-#   9p tag results    boot.sh's --out DIR, writable, at /host/host-results
-#                     (the host needs an empty /host-results mount point)
+#   9p tag results    boot.sh's --out DIR, writable, at /results and, once
+#                     the guest's tmpfs is on /host/run, bound at
+#                     /run/swgpu-results inside the chroot (nothing needs to
+#                     exist for it on the host)
 #   DIR/.vm/run.sh    the guest command, run as `chroot /host bash run.sh`;
 #                     absent: an interactive shell instead
 #   DIR/.vm/keep-paths host paths under /tmp or /run that must stay visible
@@ -38,7 +40,7 @@ fi
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp"/{bin,dev,proc,sys,host,keep,modules}
+mkdir -p "$tmp"/{bin,dev,proc,sys,host,keep,modules,results}
 cp "$BUSYBOX" "$tmp/bin/busybox"
 for applet in $("$BUSYBOX" --list); do
 	[[ "$applet" == busybox ]] || ln -s busybox "$tmp/bin/$applet"
@@ -52,7 +54,7 @@ cat >"$tmp/init" <<'INIT'
 #!/bin/sh
 # PID 1 of the swgpu test VM; see tools/vm/mkinitramfs.sh for the protocol.
 export PATH=/bin
-R=/host/host-results
+R=/results
 
 fatal() {
 	echo "swgpu-init: FATAL: $*"
@@ -68,7 +70,6 @@ done
 
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro \
 	hostroot /host || fatal "cannot mount the host root over 9p"
-[ -d /host/host-results ] || fatal "host has no /host-results directory"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results $R ||
 	fatal "cannot mount the results share"
 
@@ -93,6 +94,8 @@ while [ $i -le $n ]; do
 	mount -o bind /keep/$i "/host$p"
 	i=$((i + 1))
 done
+mkdir -p /host/run/swgpu-results
+mount -o bind $R /host/run/swgpu-results
 
 mkdir -p /dev/pts /dev/shm
 mount -o bind /dev /host/dev
@@ -107,10 +110,10 @@ if [ ! -f $R/.vm/run.sh ]; then
 	setsid cttyhack chroot /host /bin/bash -l
 	rc=$?
 elif grep -q 'swgpu_shell=1' /proc/cmdline; then
-	setsid cttyhack chroot /host /bin/bash /host-results/.vm/run.sh
+	setsid cttyhack chroot /host /bin/bash /run/swgpu-results/.vm/run.sh
 	rc=$?
 else
-	chroot /host /bin/bash /host-results/.vm/run.sh </dev/null
+	chroot /host /bin/bash /run/swgpu-results/.vm/run.sh </dev/null
 	rc=$?
 fi
 echo "swgpu-init: guest command exited $rc at $(cut -d' ' -f1 /proc/uptime)s uptime"
