@@ -79,6 +79,8 @@ else
 	kernel_row "$kernel"
 	kernels=("$kernel")
 fi
+log "kernels: ${kernels[*]}"
+((${#left_out[@]} == 0)) || log "left out: ${left_out[*]}"
 # Resolved here, once, so that the parallel kernel jobs inherit the
 # answers (and the private package lists are updated once, not by two
 # jobs at a time).
