@@ -50,6 +50,17 @@ apt_update_once() {
 	export SWGPU_APT_UPDATED=1
 }
 
+# pack_initramfs DIR OUT STAMP: DIR as an uncompressed newc cpio (the guest
+# has nothing to decompress) at OUT, with STAMP in OUT.stamp. Written next
+# to OUT and renamed: a concurrent boot never reads half a file.
+pack_initramfs() {
+	local dir="$1" out="$2" stamp="$3"
+	mkdir -p "$(dirname "$out")"
+	(cd "$dir" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out.$$"
+	mv "$out.$$" "$out"
+	echo "$stamp" >"$out.stamp"
+}
+
 # ---- the kernel table (tools/kernels.conf) ----
 
 SWGPU_KERNEL_TABLE="$SWGPU_REPO/tools/kernels.conf"

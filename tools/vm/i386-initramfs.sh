@@ -88,10 +88,8 @@ sync
 poweroff -f
 INIT
 	chmod +x "$tmp/init"
-	(cd "$tmp" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$img.$$"
+	pack_initramfs "$tmp" "$img" "$stamp"
 	rm -rf "$tmp"
-	mv "$img.$$" "$img"
-	echo "$stamp" >"$img.stamp"
 }
 
 ensure_packages cpio

@@ -123,9 +123,5 @@ poweroff -f
 INIT
 chmod +x "$tmp/init"
 
-mkdir -p "$(dirname "$OUT")"
-# Build next to OUT and rename: a concurrent boot never reads half a file.
-(cd "$tmp" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$OUT.$$"
-mv "$OUT.$$" "$OUT"
-echo "$stamp" >"$OUT.stamp"
+pack_initramfs "$tmp" "$OUT" "$stamp"
 log "initramfs: $OUT"
