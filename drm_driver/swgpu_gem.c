@@ -6,9 +6,11 @@
  * An object swgpu backs itself is a shmem file and nothing else: no page
  * is allocated at create or at mmap. A user mapping is handed over to the
  * shmem file itself, so faults allocate exactly the pages touched, and
- * unpinned pages stay reclaimable by shmem's own swapping.
+ * unpinned pages stay reclaimable by shmem's own swapping; swgpu only
+ * wraps the mapping's operations so that it keeps the module loaded.
  */
 
+#include <linux/anon_inodes.h>
 #include <linux/dma-buf.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -74,29 +76,106 @@ static const struct drm_gem_object_funcs swgpu_gem_funcs = {
 	.mmap = swgpu_gem_mmap,
 };
 
+/*
+ * A user mapping keeps the module loaded, as vgem's do: its vm_ops are
+ * this module's code. The mapping's file must stay the shmem file (shmem's
+ * fault and map_pages find the pages through it), so the module is held by
+ * a second, private file: an anonymous-inode file whose file_operations
+ * name this module as owner, made for each mmap and referenced by every
+ * VMA of that mapping (fork and splits call .open, every unmap .close).
+ * Its private_data is shmem's vm_ops, which every operation calls on.
+ *
+ * The last .close drops the last reference with fput(), which defers the
+ * release, and so the module_put, to the VFS after this code returned: a
+ * module never puts its own last reference from inside its own code.
+ */
+static const struct file_operations swgpu_mapping_fops = {
+	.owner = THIS_MODULE,
+};
+
+static const struct vm_operations_struct *swgpu_shmem_ops(struct vm_area_struct *vma)
+{
+	struct file *pin = vma->vm_private_data;
+
+	return pin->private_data;
+}
+
+static void swgpu_vm_open(struct vm_area_struct *vma)
+{
+	const struct vm_operations_struct *ops = swgpu_shmem_ops(vma);
+
+	get_file(vma->vm_private_data);
+	if (ops->open)
+		ops->open(vma);
+}
+
+static void swgpu_vm_close(struct vm_area_struct *vma)
+{
+	const struct vm_operations_struct *ops = swgpu_shmem_ops(vma);
+
+	if (ops->close)
+		ops->close(vma);
+	fput(vma->vm_private_data);
+}
+
+static vm_fault_t swgpu_vm_fault(struct vm_fault *vmf)
+{
+	return swgpu_shmem_ops(vmf->vma)->fault(vmf);
+}
+
+static vm_fault_t swgpu_vm_map_pages(struct vm_fault *vmf, pgoff_t start,
+				     pgoff_t end)
+{
+	const struct vm_operations_struct *ops = swgpu_shmem_ops(vmf->vma);
+
+	/* Without it the core faults the pages in one by one. */
+	if (!ops->map_pages)
+		return 0;
+	return ops->map_pages(vmf, start, end);
+}
+
+static const struct vm_operations_struct swgpu_vm_ops = {
+	.open = swgpu_vm_open,
+	.close = swgpu_vm_close,
+	.fault = swgpu_vm_fault,
+	.map_pages = swgpu_vm_map_pages,
+};
+
 /**
  * swgpu_object_mmap_shmem - map a swgpu-backed object through its shmem file
  * @obj: the object, not imported
  * @vma: the new mapping; vm_pgoff is the page offset into the object
  *
- * The mapping is redirected to the shmem file, which then owns it: faults
- * allocate single pages on demand, the pages stay swappable, and the
+ * The mapping is redirected to the shmem file, which then owns the pages:
+ * faults allocate single pages on demand, the pages stay swappable, and the
  * mapping stays valid after the object, its handles and dma-bufs are gone.
+ * The module stays loaded until the last VMA of the mapping is unmapped.
  *
- * Return: 0 or a negative errno from shmem.
+ * Return: 0 or a negative errno (shmem's, or -ENOMEM).
  */
 int swgpu_object_mmap_shmem(struct swgpu_object *obj,
 			    struct vm_area_struct *vma)
 {
 	struct file *filp = obj->base.filp;
+	struct file *pin;
 	int ret;
 
 	ret = vfs_mmap(filp, vma);
 	if (ret)
 		return ret;
+	/* No shmem version has had one; swgpu_vm_fault() relies on it. */
+	if (WARN_ON_ONCE(!vma->vm_ops || !vma->vm_ops->fault))
+		return -ENODEV;
+
+	/* The mmap caller's file holds this module while this runs. */
+	pin = anon_inode_getfile("[swgpu-mapping]", &swgpu_mapping_fops,
+				 (void *)vma->vm_ops, O_RDONLY);
+	if (IS_ERR(pin))
+		return PTR_ERR(pin);
 
 	vma_set_file(vma, filp);
-	vma->vm_private_data = NULL;
+	vma->vm_private_data = pin;
+	vma->vm_ops = &swgpu_vm_ops;
 	/* drm_gem_mmap_obj() insists on it; an object never grows. */
 	swgpu_vma_set_flags(vma, VM_DONTEXPAND);
 	return 0;
