@@ -27,10 +27,15 @@
 
 static struct swgpu_device *swgpu_device;
 
+/* Built as vgem.ko (Kbuild: SWGPU_MODNAME=vgem), it is vgem by default. */
+#ifdef SWGPU_AS_VGEM
+static bool vgem_compat = true;
+#else
 static bool vgem_compat;
+#endif
 module_param(vgem_compat, bool, 0444);
 MODULE_PARM_DESC(vgem_compat,
-		 "Register the DRM driver as \"vgem\", so vgem clients use swgpu (default: false)");
+		 "Register the DRM driver as \"vgem\", so vgem clients use swgpu (default: false; true when built as vgem.ko)");
 
 static int swgpu_open(struct drm_device *dev, struct drm_file *file)
 {
