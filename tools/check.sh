@@ -7,6 +7,8 @@
 # 7.3-rc, debug, highmem). all (the default): every kernel of the table
 # that is available; a test tier runs only once its kernel is built (make
 # tiers; naming it builds it), and what is left out is said, with why.
+# --test upstream_igt runs only upstream IGT; --test vgem_basic[:unload]
+# (any test of tools/upstream-igt.sh tests) that upstream test only.
 #
 # For each kernel: fetch it (tools/vm/fetch-kernel.sh), build the module
 # against it (W=1 and sparse, warnings fail; in its suite's build root),
@@ -15,12 +17,14 @@
 # kernel-log), the KTAP suites (kernel CPU access cases, module lifetime;
 # kmemleak where the kernel has it), then the same subset again with
 # vgem_compat=1 (swgpu registered as "vgem", the in-tree vgem not
-# loaded), then tools/bench.sh --quick (run, not judged). checkpatch runs
-# once. Two kernels run at a time (SWGPU_JOBS). A guest that dies before
+# loaded), upstream IGT's tests on the in-tree vgem, swgpu as vgem and
+# swgpu (check_upstream_igt; x86_64 guests), then tools/bench.sh --quick
+# (run, not judged). checkpatch runs once. Two kernels run at a time (SWGPU_JOBS). A guest that dies before
 # the module is loaded is an infrastructure fault: it is retried once and
 # reported as such; once the module is loaded nothing is retried.
 # Results: build/results/NAME/ (NAME.log per test binary, dmesg.txt,
-# console.log, *.ktap; vgem_compat runs in NAME-vgem_compat/).
+# console.log, *.ktap; vgem_compat runs in NAME-vgem_compat/, upstream
+# IGT in NAME-igt/ with its three-column table.txt).
 #
 # Prints one line per result, "[6.12] PASS swgpu_basic/create-sizes", and as
 # the very last line "N passed, N failed, N skipped". Exit 0 only when
@@ -31,7 +35,8 @@
 #      test binary, default 600 times the kernel's slowness),
 #      SWGPU_VM_TIMEOUT (s per boot, default 1800 times it), SWGPU_TIERS=0
 #      (leave the tiers out of all), SWGPU_SPARSE=0 (skip sparse),
-#      SWGPU_MODULE_PARAMS ("name=value ..." for insmod of the module).
+#      SWGPU_MODULE_PARAMS ("name=value ..." for insmod of the module),
+#      SWGPU_IGT_SRC (upstream IGT's source: tarball or tree).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 VM="$SWGPU_REPO/tools/vm"
@@ -132,6 +137,31 @@ for arch in "${arches[@]}"; do
 	build_userspace "$arch"
 done
 
+# Upstream IGT (tools/upstream-igt.sh), built once for every kernel. The
+# selection runs it when it names no test, "upstream_igt", or one of its
+# tests (then only that one).
+UPSTREAM_IGT="" UPSTREAM_IGT_SKIP="" UPSTREAM_IGT_TESTS=() UPSTREAM_IGT_ONLY=0
+mapfile -t UPSTREAM_IGT_TESTS < <("$SWGPU_REPO/tools/upstream-igt.sh" tests)
+if [[ "$test" == upstream_igt ]]; then
+	UPSTREAM_IGT_ONLY=1
+elif [[ -n "$test" && " ${UPSTREAM_IGT_TESTS[*]} " == *" ${test%%:*} "* ]]; then
+	UPSTREAM_IGT_ONLY=1 UPSTREAM_IGT_TESTS=("${test/:/@}")
+elif [[ -n "$test" ]]; then
+	UPSTREAM_IGT_SKIP="not selected"
+fi
+if [[ -z "$UPSTREAM_IGT_SKIP" && " ${arches[*]} " == *" x86_64 "* ]]; then
+	rc=0
+	UPSTREAM_IGT="$("$SWGPU_REPO/tools/upstream-igt.sh" build \
+		2>"$SWGPU_BUILD/upstream-igt.err")" || rc=$?
+	if ((rc == 3)); then
+		UPSTREAM_IGT_SKIP="$(tail -n1 "$SWGPU_BUILD/upstream-igt.err")"
+	elif ((rc != 0)); then
+		sed 's/^/    /' "$SWGPU_BUILD/upstream-igt.err" | tail -n 30
+		report host FAIL upstream-igt-build "log: $SWGPU_BUILD/upstream-igt.err"
+		UPSTREAM_IGT_SKIP="its build failed"
+	fi
+fi
+
 # The IGT binaries of a user-space build directory that the selection wants.
 select_binaries() {
 	local bin
@@ -158,7 +188,7 @@ for suite in "${KTAP_SUITES[@]}"; do
 	[[ "${test%%:*}" == "$suite" ]] && is_ktap_suite=1
 done
 select_binaries "$SWGPU_BUILD/igt"
-if [[ -n "$test" && ${#binaries[@]} -eq 0 && $is_ktap_suite == 0 ]]; then
+if [[ -n "$test" && ${#binaries[@]} -eq 0 && $is_ktap_suite == 0 && $UPSTREAM_IGT_ONLY == 0 ]]; then
 	report host FAIL "${test%%:*}" "no such test binary in $SWGPU_BUILD/igt"
 fi
 
@@ -212,6 +242,56 @@ run_suite() {
 	judge_results "$tag" "$res" "$boot_rc"
 }
 
+# check_upstream_igt NAME KO: upstream IGT's tests on kernel NAME, three
+# boots, three columns: the in-tree vgem, swgpu as "vgem" (built as
+# vgem.ko, which IGT loads and unloads by that name in place of the
+# in-tree one) and swgpu.ko under its own name (DRIVER_ANY tests only;
+# the in-tree vgem blacklisted). Judged by
+# tools/upstream-igt-judge.py: swgpu must pass what the in-tree vgem
+# passes. Results and table.txt in build/results/NAME-igt/.
+check_upstream_igt() {
+	local name="$1" ko="$2" top col res boot_rc tests status tag sub detail as_vgem mod
+	if [[ -n "$UPSTREAM_IGT_SKIP" ]]; then
+		[[ "$UPSTREAM_IGT_SKIP" == "not selected" ]] ||
+			report "$name" SKIP upstream-igt "$UPSTREAM_IGT_SKIP"
+		return
+	fi
+	if [[ "$arch" != x86_64 ]]; then
+		report "$name" SKIP upstream-igt "IGT's tests are dynamically linked x86_64 programs; this guest is $arch busybox"
+		return
+	fi
+	# The same sources were built with sparse for swgpu.ko already.
+	if ! as_vgem="$(SWGPU_MODNAME=vgem SWGPU_SPARSE=0 "$SWGPU_REPO/tools/build-module.sh" \
+		"$name" "$SWGPU_BUILD/$name/as-vgem" 2>"$SWGPU_BUILD/$name/as-vgem.err")"; then
+		sed 's/^/    /' "$SWGPU_BUILD/$name/as-vgem.err" | tail -n 30
+		report "$name" FAIL module-build-as-vgem "log: $SWGPU_BUILD/$name/as-vgem/build.log"
+		return
+	fi
+	top="$SWGPU_BUILD/results/$name-igt"
+	rm -rf "$top"
+	for col in vgem vgem_compat native; do
+		mod="$ko"
+		[[ $col == vgem_compat ]] && mod="$as_vgem"
+		res="$top/$col"
+		mkdir -p "$res"
+		tests="$(printf '%s\n' "${UPSTREAM_IGT_TESTS[@]}" |
+			if [[ $col == native ]]; then grep -vE '^(vgem_basic|vgem_slow|dmabuf_sync_file)(@|$)'; else cat; fi |
+			paste -sd,)"
+		boot_rc=0
+		log "running upstream IGT on $name ($col)"
+		SWGPU_APPEND="${SWGPU_APPEND:+$SWGPU_APPEND }$([[ $col != native ]] || echo module_blacklist=vgem)" \
+			"$VM/boot.sh" --kernel "$name" --out "$res" --timeout "$vm_timeout" \
+			-- "$VM/guest-igt.sh" "$col" "$mod" "$UPSTREAM_IGT" "$tests" || boot_rc=$?
+		binaries=()
+		judge_results "$name/igt-$col" "$res" "$boot_rc"
+	done
+	while IFS=$'\t' read -r status tag sub detail; do
+		real_tests=$((real_tests + 1))
+		report "$tag" "$status" "$sub" "$detail"
+	done < <(python3 "$SWGPU_REPO/tools/upstream-igt-judge.py" "$name" "$top")
+	log "upstream IGT on $name: table in $top/table.txt"
+}
+
 # check_kernel NAME: everything for one kernel; prints its result lines
 # and, last, "#counts PASSED FAILED SKIPPED REAL".
 check_kernel() {
@@ -242,7 +322,9 @@ check_kernel() {
 	[[ "$arch" == i386 ]] && ub="$SWGPU_BUILD/i386"
 
 	select_binaries "$ub/igt"
-	run_suite "$name" "$name" "$ko" "$test"
+	((UPSTREAM_IGT_ONLY)) || run_suite "$name" "$name" "$ko" "$test"
+
+	check_upstream_igt "$name" "$ko"
 
 	if [[ -z "$test" ]]; then
 		binaries=()

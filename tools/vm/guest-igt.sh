@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Runs inside the guest (boot.sh's chroot); tools/check.sh starts it, once
+# per column of the upstream IGT table:
+#
+#   tools/vm/guest-igt.sh vgem|vgem_compat|native MODULE.ko IGTBUILD TEST,TEST,...
+#
+# vgem         the in-tree vgem alone (MODULE is not loaded)
+# vgem_compat  MODULE is swgpu built as vgem.ko (SWGPU_MODNAME=vgem: it
+#              answers to "vgem" and IGT can unload and load it by that
+#              name); IGT's module loading is configured so that "vgem"
+#              is MODULE, never the in-tree one
+# native       MODULE is swgpu.ko under its own name, IGT_FORCE_DRIVER=swgpu
+#              (the kernel command line blacklists the in-tree vgem)
+#
+# IGT loads and unloads modules itself (libkmod): IGT_KMOD_DIRNAME shows
+# it the guest kernel's modules instead of /lib/modules of the host root.
+#
+# IGT_FORCE_DRIVER names the column's driver, so the DRIVER_ANY tests
+# (core_*, dumb_buffer, sw_sync) open that driver and no other. Runs
+# IGTBUILD/runner/igt_runner over IGTBUILD/tests with the tests given (all
+# their subtests, each in its own process). Leaves in $SWGPU_OUT:
+#   runner/results.json  IGT's results (the format DRM CI reads)
+#   runner.log           igt_runner's output; runner.exit its exit status
+#   harness.ktap         module-load, module-unload (MODULE, or vgem)
+#   dmesg.txt            the kernel log
+# Results are judged on the host; this exits non-zero only when the
+# harness itself breaks.
+set -euo pipefail
+: "${SWGPU_OUT:?run me inside tools/vm/boot.sh}"
+
+(($# == 4)) || { echo "usage: $0 vgem|vgem_compat|native MODULE.ko IGTBUILD TESTS" >&2; exit 2; }
+column="$1" ko="$2" igt="$3" tests="$4"
+here="$(dirname "${BASH_SOURCE[0]}")"
+timeout_s="${SWGPU_TEST_TIMEOUT:-600}"
+
+ktap_lines=()
+ktap() { ktap_lines+=("$1 $((${#ktap_lines[@]} + 1)) $2"); }
+write_ktap() {
+	{
+		echo "KTAP version 1"
+		echo "1..${#ktap_lines[@]}"
+		printf '%s\n' "${ktap_lines[@]}"
+	} >"$SWGPU_OUT/harness.ktap"
+}
+
+case "$column" in
+vgem)
+	module=vgem driver=vgem
+	load=("$here/guest-load.sh")
+	;;
+vgem_compat)
+	module="$(basename "$ko" .ko)" driver=vgem
+	load=(env SWGPU_NO_VGEM=1 "$here/guest-load.sh" "$ko")
+	;;
+native)
+	module="$(basename "$ko" .ko)" driver=swgpu
+	load=(env SWGPU_NO_VGEM=1 "$here/guest-load.sh" "$ko")
+	;;
+*)
+	echo "guest-igt: unknown column $column" >&2
+	exit 2
+	;;
+esac
+
+export IGT_KMOD_DIRNAME="$SWGPU_MODROOT/lib/modules/$SWGPU_KVER"
+runner_env=(-e IGT_FORCE_DRIVER -e IGT_KMOD_DIRNAME)
+if [[ "$column" == vgem_compat ]]; then
+	# libkmod runs an install command instead of loading the module.
+	echo "install vgem insmod $ko" >/tmp/igt-modprobe.conf
+	export IGT_KMOD_CONFIG_PATHS=/tmp/igt-modprobe.conf
+	runner_env+=(-e IGT_KMOD_CONFIG_PATHS)
+fi
+
+if ! "${load[@]}"; then
+	ktap "not ok" module-load
+	write_ktap
+	dmesg >"$SWGPU_OUT/dmesg.txt"
+	exit 0
+fi
+ktap ok module-load
+
+list=/tmp/igt-test-list
+tr ',' '\n' <<<"$tests" | sed '/^$/d; s/^/igt@/' >"$list"
+echo "guest-igt: $column: running $(paste -sd' ' "$list") with IGT_FORCE_DRIVER=$driver"
+start="$(cut -d' ' -f1 /proc/uptime)"
+rc=0
+# --per-test-timeout: a hung subtest is killed and reported as a timeout;
+# the outer timeout only guards the runner itself.
+IGT_FORCE_DRIVER="$driver" timeout -k 10 "$((timeout_s * 4))" \
+	"$igt/runner/igt_runner" --overwrite --test-list "$list" \
+	--per-test-timeout "$timeout_s" "${runner_env[@]}" \
+	"$igt/tests" "$SWGPU_OUT/runner" >"$SWGPU_OUT/runner.log" 2>&1 || rc=$?
+echo "$rc" >"$SWGPU_OUT/runner.exit"
+end="$(cut -d' ' -f1 /proc/uptime)"
+echo "guest-igt: igt_runner exited $rc after $(awk "BEGIN { print $end - $start }")s"
+
+# Every test closed what it opened: the module must unload.
+if [[ ! -d "/sys/module/$module" ]] || rmmod "$module"; then
+	ktap ok module-unload
+else
+	ktap "not ok" module-unload
+	lsmod | grep -E "^($module|drm) " || true
+fi
+write_ktap
+dmesg >"$SWGPU_OUT/dmesg.txt"
