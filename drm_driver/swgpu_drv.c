@@ -82,7 +82,13 @@ DEFINE_DRM_GEM_FOPS(swgpu_fops);
 
 /* Not const: vgem_compat renames it before it is registered. */
 static struct drm_driver swgpu_driver = {
-	.driver_features = DRIVER_GEM | DRIVER_RENDER,
+	/*
+	 * Syncobjs, binary and timeline: the DRM core's objects and ioctls
+	 * (create, wait, signal, transfer, sync_file import/export, eventfd),
+	 * for user space to synchronise through, on both nodes.
+	 */
+	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ |
+			   DRIVER_SYNCOBJ_TIMELINE,
 	.open = swgpu_open,
 	.postclose = swgpu_postclose,
 	.ioctls = swgpu_ioctls,

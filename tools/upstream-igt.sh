@@ -29,6 +29,7 @@ IGT_TESTS=(
 	vgem_basic vgem_slow dmabuf_sync_file sw_sync dumb_buffer
 	core_getversion core_auth core_getclient core_getstats core_setmaster
 	core_setmaster_vs_auth core_debugfs core_sysfs
+	syncobj_basic syncobj_wait syncobj_timeline syncobj_eventfd
 )
 
 IGT_PACKAGES=(

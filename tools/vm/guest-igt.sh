@@ -84,12 +84,16 @@ tr ',' '\n' <<<"$tests" | sed '/^$/d; s/^/igt@/' >"$list"
 echo "guest-igt: $column: running $(paste -sd' ' "$list") with IGT_FORCE_DRIVER=$driver"
 start="$(cut -d' ' -f1 /proc/uptime)"
 rc=0
-# --per-test-timeout: a hung subtest is killed and reported as a timeout;
-# the outer timeout only guards the runner itself.
+# One process per subtest (igt_runner 2.2's --multiple-mode garbles the
+# stderr it records). The runner writes its many small files to the
+# guest's tmpfs, not to the results share over 9p, and the whole directory
+# is copied there at the end. --per-test-timeout: a hung subtest is killed
+# and reported as a timeout; the outer timeout only guards the runner.
 IGT_FORCE_DRIVER="$driver" timeout -k 10 "$((timeout_s * 4))" \
 	"$igt/runner/igt_runner" --overwrite --test-list "$list" \
 	--per-test-timeout "$timeout_s" "${runner_env[@]}" \
-	"$igt/tests" "$SWGPU_OUT/runner" >"$SWGPU_OUT/runner.log" 2>&1 || rc=$?
+	"$igt/tests" /tmp/igt-results >"$SWGPU_OUT/runner.log" 2>&1 || rc=$?
+cp -a /tmp/igt-results "$SWGPU_OUT/runner"
 echo "$rc" >"$SWGPU_OUT/runner.exit"
 end="$(cut -d' ' -f1 /proc/uptime)"
 echo "guest-igt: igt_runner exited $rc after $(awk "BEGIN { print $end - $start }")s"
