@@ -118,6 +118,15 @@ static inline pgoff_t swgpu_obj_npages(const struct swgpu_object *obj)
 	return obj->base.size >> PAGE_SHIFT;
 }
 
+/**
+ * struct swgpu_alloc_log - the pages a populate allocated, to give back
+ *	if it fails (swgpu_pages.c)
+ * @chunks: pages of runs, oldest first
+ */
+struct swgpu_alloc_log {
+	struct list_head chunks;
+};
+
 /* swgpu_gem.c */
 struct swgpu_object *swgpu_object_create(struct drm_device *dev, size_t size);
 struct swgpu_object *swgpu_object_create_imported(struct drm_device *dev,
@@ -139,7 +148,11 @@ void swgpu_object_unpin_pages(struct swgpu_object *obj);
 int swgpu_object_vmap(struct swgpu_object *obj, void **vaddr);
 void swgpu_object_vunmap(struct swgpu_object *obj);
 int swgpu_object_get_page(struct swgpu_object *obj, pgoff_t index,
-			  struct page **page);
+			  struct page **page, struct swgpu_alloc_log *log,
+			  bool written);
+void swgpu_alloc_log_init(struct swgpu_alloc_log *log);
+void swgpu_alloc_log_release(struct swgpu_alloc_log *log);
+void swgpu_alloc_log_fini(struct swgpu_alloc_log *log);
 int swgpu_object_populate(struct swgpu_object *obj, pgoff_t first,
 			  pgoff_t count);
 unsigned long swgpu_object_resident_pages(struct swgpu_object *obj);
@@ -190,7 +203,8 @@ int swgpu_cpu_access_ioctl(struct drm_device *dev, void *data,
 /* swgpu_cpu_access.c */
 void swgpu_cpu_access_stats(u64 *native, u64 *foreign);
 int swgpu_object_cpu_begin(struct swgpu_object *obj, u64 start, u64 len,
-			   enum dma_data_direction dir);
+			   enum dma_data_direction dir,
+			   struct swgpu_alloc_log *log);
 void swgpu_object_cpu_end(struct swgpu_object *obj, u64 start, u64 len,
 			  enum dma_data_direction dir);
 void *swgpu_object_kmap(struct swgpu_object *obj, unsigned long page_num);

@@ -195,7 +195,7 @@ static int swgpu_job_fill(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd
 	int ret;
 
 	ret = swgpu_object_cpu_begin(dst, cmd->dst_offset, cmd->length,
-				     DMA_TO_DEVICE);
+				     DMA_TO_DEVICE, NULL);
 	if (ret)
 		return ret;
 
@@ -225,10 +225,10 @@ static int swgpu_job_copy(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd
 	u64 s = cmd->src_offset, d = cmd->dst_offset, left = cmd->length;
 	int ret;
 
-	ret = swgpu_object_cpu_begin(src, s, left, DMA_FROM_DEVICE);
+	ret = swgpu_object_cpu_begin(src, s, left, DMA_FROM_DEVICE, NULL);
 	if (ret)
 		return ret;
-	ret = swgpu_object_cpu_begin(dst, d, left, DMA_TO_DEVICE);
+	ret = swgpu_object_cpu_begin(dst, d, left, DMA_TO_DEVICE, NULL);
 	if (ret)
 		goto end_src;
 
