@@ -11,16 +11,27 @@
  * The worker waits for the recorded fences, never for the reservation
  * object itself, which already holds the job's own fence.
  *
- * Jobs touch buffers only through the kernel CPU access contract: begin
- * on exactly the range a command touches, one page mapped at a time, end.
+ * Jobs touch buffers only through the kernel CPU access contract, one
+ * window of at most SWGPU_JOB_WINDOW bytes at a time: begin on the window,
+ * one page mapped at a time, end. Only a window is ever pinned, so what a
+ * job has written stays reclaimable and swappable, and a job larger than
+ * memory completes when there is swap. The pages a job allocates are
+ * charged to its submitter's memory cgroup, and allocated so that they
+ * fail rather than invoke the OOM killer: a job that does not fit fails
+ * with -ENOMEM and gives back the pages it allocated.
  */
 
 #include <linux/dma-fence.h>
 #include <linux/dma-resv.h>
 #include <linux/file.h>
+#include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/sizes.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sync_file.h>
@@ -32,6 +43,13 @@
 #include <drm/swgpu_drm.h>
 
 #include "swgpu_drv.h"
+
+/*
+ * The most a running job pins, per buffer: a command is cut into windows
+ * of this size (aligned in the buffer), each begun, written and ended
+ * before the next. Cancellation takes effect within one window.
+ */
+#define SWGPU_JOB_WINDOW	SZ_2M
 
 /**
  * struct swgpu_queue - one DRM file's job queue
@@ -93,6 +111,11 @@ struct swgpu_dep {
  *	the job
  * @pending: dependencies not yet signalled
  * @bytes: bytes written so far
+ * @memcg: the submitter's memory cgroup, referenced (NULL without memcg):
+ *	what the job allocates is charged to it
+ * @submitter: the submitting task, referenced: a fatal signal to its
+ *	process cancels the job
+ * @allocated: pages the job allocated, given back if it fails
  */
 struct swgpu_job {
 	struct dma_fence fence;
@@ -107,6 +130,9 @@ struct swgpu_job {
 	bool has_in_fence;
 	atomic_t pending;
 	u64 bytes;
+	struct mem_cgroup *memcg;
+	struct task_struct *submitter;
+	struct swgpu_alloc_log allocated;
 };
 
 static const char *swgpu_job_driver_name(struct dma_fence *f)
@@ -176,88 +202,149 @@ static void swgpu_fill_bytes(u8 *dst, u64 offset, size_t len, u32 pattern)
 }
 
 /*
- * After each page: count what was written, stop if the file is gone,
- * and let others run.
+ * Whether the submitter's process was killed: a fatal signal pending, or a
+ * group exit that a signal caused (the OOM killer's SIGKILL included; the
+ * low 7 bits of the group's exit code hold the killing signal, and are 0
+ * after exit_group()). A normal exit does not cancel: the file, if shared,
+ * still wants the job. The fields are read without the signal lock; a
+ * stale value only delays the cancellation to the next check.
  */
+static bool swgpu_job_submitter_killed(struct swgpu_job *job)
+{
+	struct signal_struct *sig = job->submitter->signal;
+
+	if (fatal_signal_pending(job->submitter))
+		return true;
+	return (READ_ONCE(sig->flags) & SIGNAL_GROUP_EXIT) &&
+	       (READ_ONCE(sig->group_exit_code) & 0x7f);
+}
+
+static bool swgpu_job_cancelled(struct swgpu_job *job)
+{
+	return swgpu_queue_closed(job->queue) ||
+	       swgpu_job_submitter_killed(job);
+}
+
+/* After each page: count it, stop if the job is cancelled, yield. */
 static int swgpu_job_progress(struct swgpu_job *job, size_t written)
 {
 	job->bytes += written;
-	if (swgpu_queue_closed(job->queue))
+	if (swgpu_job_cancelled(job))
 		return -ECANCELED;
 	cond_resched();
 	return 0;
 }
 
-static int swgpu_job_fill(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd,
-			  struct swgpu_object *dst)
+/* The end of the window that starts at @pos, at most @end. */
+static u64 swgpu_window_end(u64 pos, u64 end)
 {
-	u64 pos = cmd->dst_offset, end = cmd->dst_offset + cmd->length;
-	int ret;
+	return min(end, round_down(pos, SWGPU_JOB_WINDOW) + SWGPU_JOB_WINDOW);
+}
 
-	ret = swgpu_object_cpu_begin(dst, cmd->dst_offset, cmd->length,
-				     DMA_TO_DEVICE, NULL);
-	if (ret)
-		return ret;
+static int swgpu_job_fill_window(struct swgpu_job *job, u64 pos, u64 end,
+				 struct swgpu_object *dst, u32 pattern)
+{
+	int ret = 0;
 
 	while (pos < end) {
 		size_t in = offset_in_page(pos);
 		size_t n = min_t(u64, PAGE_SIZE - in, end - pos);
 		u8 *vaddr = swgpu_object_kmap(dst, pos >> PAGE_SHIFT);
 
-		if (WARN_ON_ONCE(!vaddr)) {
-			ret = -EFAULT;
-			break;
-		}
-		swgpu_fill_bytes(vaddr + in, pos, n, cmd->pattern);
+		if (WARN_ON_ONCE(!vaddr))
+			return -EFAULT;
+		swgpu_fill_bytes(vaddr + in, pos, n, pattern);
 		swgpu_object_kunmap(dst, vaddr);
 		pos += n;
 		ret = swgpu_job_progress(job, n);
 		if (ret)
 			break;
 	}
-	swgpu_object_cpu_end(dst, cmd->dst_offset, cmd->length, DMA_TO_DEVICE);
 	return ret;
 }
 
-static int swgpu_job_copy(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd,
-			  struct swgpu_object *dst, struct swgpu_object *src)
+static int swgpu_job_fill(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd,
+			  struct swgpu_object *dst)
 {
-	u64 s = cmd->src_offset, d = cmd->dst_offset, left = cmd->length;
-	int ret;
+	struct swgpu_engine *engine = job->queue->engine;
+	u64 pos = cmd->dst_offset, end = cmd->dst_offset + cmd->length;
+	int ret = 0;
 
-	ret = swgpu_object_cpu_begin(src, s, left, DMA_FROM_DEVICE, NULL);
-	if (ret)
-		return ret;
-	ret = swgpu_object_cpu_begin(dst, d, left, DMA_TO_DEVICE, NULL);
-	if (ret)
-		goto end_src;
+	while (!ret && pos < end) {
+		u64 wend = swgpu_window_end(pos, end);
+		u64 before = job->bytes;
 
-	while (left) {
+		ret = swgpu_object_cpu_begin(dst, pos, wend - pos, DMA_TO_DEVICE,
+					     &job->allocated);
+		if (ret)
+			break;
+		ret = swgpu_job_fill_window(job, pos, wend, dst, cmd->pattern);
+		swgpu_object_cpu_end(dst, pos, wend - pos, DMA_TO_DEVICE);
+		/* Per window, so that debugfs shows a job's progress. */
+		atomic64_add(job->bytes - before, &engine->bytes);
+		pos = wend;
+	}
+	return ret;
+}
+
+static int swgpu_job_copy_window(struct swgpu_job *job, u64 s, u64 d, u64 len,
+				 struct swgpu_object *dst,
+				 struct swgpu_object *src)
+{
+	int ret = 0;
+
+	while (len) {
 		size_t n = min3((u64)(PAGE_SIZE - offset_in_page(s)),
-				(u64)(PAGE_SIZE - offset_in_page(d)), left);
+				(u64)(PAGE_SIZE - offset_in_page(d)), len);
 		u8 *from = swgpu_object_kmap(src, s >> PAGE_SHIFT);
 		u8 *to = from ? swgpu_object_kmap(dst, d >> PAGE_SHIFT) : NULL;
 
 		if (WARN_ON_ONCE(!to)) {
 			if (from)
 				swgpu_object_kunmap(src, from);
-			ret = -EFAULT;
-			break;
+			return -EFAULT;
 		}
 		memcpy(to + offset_in_page(d), from + offset_in_page(s), n);
 		swgpu_object_kunmap(dst, to);
 		swgpu_object_kunmap(src, from);
 		s += n;
 		d += n;
-		left -= n;
+		len -= n;
 		ret = swgpu_job_progress(job, n);
 		if (ret)
 			break;
 	}
+	return ret;
+}
 
-	swgpu_object_cpu_end(dst, cmd->dst_offset, cmd->length, DMA_TO_DEVICE);
-end_src:
-	swgpu_object_cpu_end(src, cmd->src_offset, cmd->length, DMA_FROM_DEVICE);
+static int swgpu_job_copy(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd,
+			  struct swgpu_object *dst, struct swgpu_object *src)
+{
+	struct swgpu_engine *engine = job->queue->engine;
+	u64 s = cmd->src_offset, d = cmd->dst_offset;
+	u64 end = cmd->dst_offset + cmd->length;
+	int ret = 0;
+
+	/* Windows follow the destination; the source's follow along. */
+	while (!ret && d < end) {
+		u64 len = swgpu_window_end(d, end) - d;
+		u64 before = job->bytes;
+
+		ret = swgpu_object_cpu_begin(src, s, len, DMA_FROM_DEVICE,
+					     &job->allocated);
+		if (ret)
+			break;
+		ret = swgpu_object_cpu_begin(dst, d, len, DMA_TO_DEVICE,
+					     &job->allocated);
+		if (!ret) {
+			ret = swgpu_job_copy_window(job, s, d, len, dst, src);
+			swgpu_object_cpu_end(dst, d, len, DMA_TO_DEVICE);
+		}
+		swgpu_object_cpu_end(src, s, len, DMA_FROM_DEVICE);
+		atomic64_add(job->bytes - before, &engine->bytes);
+		s += len;
+		d += len;
+	}
 	return ret;
 }
 
@@ -312,6 +399,12 @@ static void swgpu_job_put_resources(struct swgpu_job *job)
 	}
 	for (i = 0; i < job->num_deps; i++)
 		dma_fence_put(job->deps[i].fence);
+	swgpu_alloc_log_fini(&job->allocated);
+	mem_cgroup_put(job->memcg);
+	job->memcg = NULL;
+	if (job->submitter)
+		put_task_struct(job->submitter);
+	job->submitter = NULL;
 	kvfree(job->cmds);
 	kfree(job->dst);
 	kfree(job->src);
@@ -321,13 +414,16 @@ static void swgpu_job_put_resources(struct swgpu_job *job)
 static void swgpu_job_run(struct swgpu_job *job)
 {
 	struct swgpu_engine *engine = job->queue->engine;
+	struct mem_cgroup *old_memcg;
 	unsigned int i;
 	int ret;
 
 	ret = swgpu_job_wait_deps(job);
-	if (!ret && swgpu_queue_closed(job->queue))
+	if (!ret && swgpu_job_cancelled(job))
 		ret = -ECANCELED;
 
+	/* Allocate as the submitter would have: in its memory cgroup. */
+	old_memcg = set_active_memcg(job->memcg);
 	for (i = 0; !ret && i < job->num_cmds; i++) {
 		const struct drm_swgpu_cmd *cmd = &job->cmds[i];
 
@@ -336,9 +432,15 @@ static void swgpu_job_run(struct swgpu_job *job)
 		else
 			ret = swgpu_job_copy(job, cmd, job->dst[i], job->src[i]);
 	}
+	set_active_memcg(old_memcg);
 
-	atomic64_add(job->bytes, &engine->bytes);
 	if (ret) {
+		/*
+		 * Holes the job filled become holes again: each byte it
+		 * was to write holds its old value or the job's, and the
+		 * memory of a job that did not fit comes back at once.
+		 */
+		swgpu_alloc_log_release(&job->allocated);
 		dma_fence_set_error(&job->fence, ret);
 		atomic64_inc(&engine->jobs_failed);
 	} else {
@@ -598,6 +700,10 @@ int swgpu_submit_ioctl(struct drm_device *dev, void *data,
 	if (!job)
 		return -ENOMEM;
 	job->queue = sfile->queue;
+	swgpu_alloc_log_init(&job->allocated);
+	/* The client's cgroup, as if it had touched the pages itself. */
+	job->memcg = get_mem_cgroup_from_mm(current->mm);
+	job->submitter = get_task_struct(current);
 	job->num_cmds = args->num_cmds;
 	job->cmds = kvmalloc_array(job->num_cmds, sizeof(*job->cmds),
 				   GFP_KERNEL);
@@ -697,7 +803,7 @@ struct swgpu_queue *swgpu_queue_create(struct swgpu_engine *engine)
  * @queue: the file's queue
  *
  * Jobs still queued or waiting for dependencies signal -ECANCELED without
- * touching their buffers; a running job stops at its next page. Nothing
+ * touching their buffers; a running job stops within its window. Nothing
  * waits here: the queue lives until its last job is done.
  */
 void swgpu_queue_close(struct swgpu_queue *queue)
