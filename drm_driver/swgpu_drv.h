@@ -17,6 +17,7 @@
 
 struct dma_buf;
 struct drm_file;
+struct drm_swgpu_cmd;
 struct platform_device;
 struct seq_file;
 struct sg_table;
@@ -127,6 +128,21 @@ struct swgpu_alloc_log {
 	struct list_head chunks;
 };
 
+/**
+ * struct swgpu_exec - a job's commands as they run (swgpu_engine_exec.c)
+ * @bytes: bytes written so far
+ * @progress: where written bytes are added, window by window (debugfs)
+ * @allocated: the pages the commands allocated, to give back if the job
+ *	fails
+ * @cancelled: whether to stop now; asked after every page
+ */
+struct swgpu_exec {
+	u64 bytes;
+	atomic64_t *progress;
+	struct swgpu_alloc_log allocated;
+	bool (*cancelled)(struct swgpu_exec *x);
+};
+
 /* swgpu_gem.c */
 struct swgpu_object *swgpu_object_create(struct drm_device *dev, size_t size);
 struct swgpu_object *swgpu_object_create_imported(struct drm_device *dev,
@@ -195,6 +211,12 @@ int swgpu_submit_ioctl(struct drm_device *dev, void *data,
 		       struct drm_file *file);
 void swgpu_engine_debugfs_show(struct seq_file *m,
 			       struct swgpu_engine *engine);
+
+/* swgpu_engine_exec.c */
+int swgpu_exec_fill(struct swgpu_exec *x, const struct drm_swgpu_cmd *cmd,
+		    struct swgpu_object *dst);
+int swgpu_exec_copy(struct swgpu_exec *x, const struct drm_swgpu_cmd *cmd,
+		    struct swgpu_object *dst, struct swgpu_object *src);
 
 /* swgpu_cpu_ioctl.c */
 int swgpu_cpu_access_ioctl(struct drm_device *dev, void *data,

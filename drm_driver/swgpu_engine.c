@@ -12,10 +12,7 @@
  * object itself, which already holds the job's own fence.
  *
  * Jobs touch buffers only through the kernel CPU access contract, one
- * window of at most SWGPU_JOB_WINDOW bytes at a time: begin on the window,
- * one page mapped at a time, end. Only a window is ever pinned, so what a
- * job has written stays reclaimable and swappable, and a job larger than
- * memory completes when there is swap. The pages a job allocates are
+ * window at a time (swgpu_engine_exec.c). The pages a job allocates are
  * charged to its submitter's memory cgroup, and allocated so that they
  * fail rather than invoke the OOM killer: a job that does not fit fails
  * with -ENOMEM and gives back the pages it allocated.
@@ -31,7 +28,6 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
-#include <linux/sizes.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sync_file.h>
@@ -43,13 +39,6 @@
 #include <drm/swgpu_drm.h>
 
 #include "swgpu_drv.h"
-
-/*
- * The most a running job pins, per buffer: a command is cut into windows
- * of this size (aligned in the buffer), each begun, written and ended
- * before the next. Cancellation takes effect within one window.
- */
-#define SWGPU_JOB_WINDOW	SZ_2M
 
 /**
  * struct swgpu_queue - one DRM file's job queue
@@ -110,12 +99,11 @@ struct swgpu_dep {
  * @has_in_fence: deps[0] is the explicit in-fence, whose error fails
  *	the job
  * @pending: dependencies not yet signalled
- * @bytes: bytes written so far
+ * @exec: its commands' execution state: bytes written, pages allocated
  * @memcg: the submitter's memory cgroup, referenced (NULL without memcg):
  *	what the job allocates is charged to it
  * @submitter: the submitting task, referenced: a fatal signal to its
  *	process cancels the job
- * @allocated: pages the job allocated, given back if it fails
  */
 struct swgpu_job {
 	struct dma_fence fence;
@@ -129,10 +117,9 @@ struct swgpu_job {
 	unsigned int num_deps;
 	bool has_in_fence;
 	atomic_t pending;
-	u64 bytes;
+	struct swgpu_exec exec;
 	struct mem_cgroup *memcg;
 	struct task_struct *submitter;
-	struct swgpu_alloc_log allocated;
 };
 
 static const char *swgpu_job_driver_name(struct dma_fence *f)
@@ -185,22 +172,6 @@ static bool swgpu_queue_closed(struct swgpu_queue *queue)
 	return READ_ONCE(queue->closed);
 }
 
-/* Byte o of an object gets byte o % 4 of the pattern, little-endian. */
-static void swgpu_fill_bytes(u8 *dst, u64 offset, size_t len, u32 pattern)
-{
-	__le32 word = cpu_to_le32(pattern);
-	const u8 *bytes = (const u8 *)&word;
-
-	while (len && (offset & 3)) {
-		*dst++ = bytes[offset++ & 3];
-		len--;
-	}
-	for (; len >= 4; len -= 4, dst += 4, offset += 4)
-		memcpy(dst, &word, 4);
-	while (len--)
-		*dst++ = bytes[offset++ & 3];
-}
-
 /*
  * Whether the submitter's process was killed: a fatal signal pending, or a
  * group exit that a signal caused (the OOM killer's SIGKILL included; the
@@ -225,127 +196,10 @@ static bool swgpu_job_cancelled(struct swgpu_job *job)
 	       swgpu_job_submitter_killed(job);
 }
 
-/* After each page: count it, stop if the job is cancelled, yield. */
-static int swgpu_job_progress(struct swgpu_job *job, size_t written)
+/* swgpu_exec's question, after every page it writes. */
+static bool swgpu_exec_cancelled(struct swgpu_exec *x)
 {
-	job->bytes += written;
-	if (swgpu_job_cancelled(job))
-		return -ECANCELED;
-	cond_resched();
-	return 0;
-}
-
-/* The end of the window that starts at @pos, at most @end. */
-static u64 swgpu_window_end(u64 pos, u64 end)
-{
-	return min(end, round_down(pos, SWGPU_JOB_WINDOW) + SWGPU_JOB_WINDOW);
-}
-
-static int swgpu_job_fill_window(struct swgpu_job *job, u64 pos, u64 end,
-				 struct swgpu_object *dst, u32 pattern)
-{
-	int ret = 0;
-
-	while (pos < end) {
-		size_t in = offset_in_page(pos);
-		size_t n = min_t(u64, PAGE_SIZE - in, end - pos);
-		u8 *vaddr = swgpu_object_kmap(dst, pos >> PAGE_SHIFT);
-
-		if (WARN_ON_ONCE(!vaddr))
-			return -EFAULT;
-		swgpu_fill_bytes(vaddr + in, pos, n, pattern);
-		swgpu_object_kunmap(dst, vaddr);
-		pos += n;
-		ret = swgpu_job_progress(job, n);
-		if (ret)
-			break;
-	}
-	return ret;
-}
-
-static int swgpu_job_fill(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd,
-			  struct swgpu_object *dst)
-{
-	struct swgpu_engine *engine = job->queue->engine;
-	u64 pos = cmd->dst_offset, end = cmd->dst_offset + cmd->length;
-	int ret = 0;
-
-	while (!ret && pos < end) {
-		u64 wend = swgpu_window_end(pos, end);
-		u64 before = job->bytes;
-
-		ret = swgpu_object_cpu_begin(dst, pos, wend - pos, DMA_TO_DEVICE,
-					     &job->allocated);
-		if (ret)
-			break;
-		ret = swgpu_job_fill_window(job, pos, wend, dst, cmd->pattern);
-		swgpu_object_cpu_end(dst, pos, wend - pos, DMA_TO_DEVICE);
-		/* Per window, so that debugfs shows a job's progress. */
-		atomic64_add(job->bytes - before, &engine->bytes);
-		pos = wend;
-	}
-	return ret;
-}
-
-static int swgpu_job_copy_window(struct swgpu_job *job, u64 s, u64 d, u64 len,
-				 struct swgpu_object *dst,
-				 struct swgpu_object *src)
-{
-	int ret = 0;
-
-	while (len) {
-		size_t n = min3((u64)(PAGE_SIZE - offset_in_page(s)),
-				(u64)(PAGE_SIZE - offset_in_page(d)), len);
-		u8 *from = swgpu_object_kmap(src, s >> PAGE_SHIFT);
-		u8 *to = from ? swgpu_object_kmap(dst, d >> PAGE_SHIFT) : NULL;
-
-		if (WARN_ON_ONCE(!to)) {
-			if (from)
-				swgpu_object_kunmap(src, from);
-			return -EFAULT;
-		}
-		memcpy(to + offset_in_page(d), from + offset_in_page(s), n);
-		swgpu_object_kunmap(dst, to);
-		swgpu_object_kunmap(src, from);
-		s += n;
-		d += n;
-		len -= n;
-		ret = swgpu_job_progress(job, n);
-		if (ret)
-			break;
-	}
-	return ret;
-}
-
-static int swgpu_job_copy(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd,
-			  struct swgpu_object *dst, struct swgpu_object *src)
-{
-	struct swgpu_engine *engine = job->queue->engine;
-	u64 s = cmd->src_offset, d = cmd->dst_offset;
-	u64 end = cmd->dst_offset + cmd->length;
-	int ret = 0;
-
-	/* Windows follow the destination; the source's follow along. */
-	while (!ret && d < end) {
-		u64 len = swgpu_window_end(d, end) - d;
-		u64 before = job->bytes;
-
-		ret = swgpu_object_cpu_begin(src, s, len, DMA_FROM_DEVICE,
-					     &job->allocated);
-		if (ret)
-			break;
-		ret = swgpu_object_cpu_begin(dst, d, len, DMA_TO_DEVICE,
-					     &job->allocated);
-		if (!ret) {
-			ret = swgpu_job_copy_window(job, s, d, len, dst, src);
-			swgpu_object_cpu_end(dst, d, len, DMA_TO_DEVICE);
-		}
-		swgpu_object_cpu_end(src, s, len, DMA_FROM_DEVICE);
-		atomic64_add(job->bytes - before, &engine->bytes);
-		s += len;
-		d += len;
-	}
-	return ret;
+	return swgpu_job_cancelled(container_of(x, struct swgpu_job, exec));
 }
 
 static void swgpu_dep_signalled(struct dma_fence *fence, struct dma_fence_cb *cb)
@@ -399,7 +253,7 @@ static void swgpu_job_put_resources(struct swgpu_job *job)
 	}
 	for (i = 0; i < job->num_deps; i++)
 		dma_fence_put(job->deps[i].fence);
-	swgpu_alloc_log_fini(&job->allocated);
+	swgpu_alloc_log_fini(&job->exec.allocated);
 	mem_cgroup_put(job->memcg);
 	job->memcg = NULL;
 	if (job->submitter)
@@ -428,9 +282,10 @@ static void swgpu_job_run(struct swgpu_job *job)
 		const struct drm_swgpu_cmd *cmd = &job->cmds[i];
 
 		if (cmd->op == SWGPU_CMD_FILL)
-			ret = swgpu_job_fill(job, cmd, job->dst[i]);
+			ret = swgpu_exec_fill(&job->exec, cmd, job->dst[i]);
 		else
-			ret = swgpu_job_copy(job, cmd, job->dst[i], job->src[i]);
+			ret = swgpu_exec_copy(&job->exec, cmd, job->dst[i],
+					      job->src[i]);
 	}
 	set_active_memcg(old_memcg);
 
@@ -440,7 +295,7 @@ static void swgpu_job_run(struct swgpu_job *job)
 		 * was to write holds its old value or the job's, and the
 		 * memory of a job that did not fit comes back at once.
 		 */
-		swgpu_alloc_log_release(&job->allocated);
+		swgpu_alloc_log_release(&job->exec.allocated);
 		dma_fence_set_error(&job->fence, ret);
 		atomic64_inc(&engine->jobs_failed);
 	} else {
@@ -700,7 +555,9 @@ int swgpu_submit_ioctl(struct drm_device *dev, void *data,
 	if (!job)
 		return -ENOMEM;
 	job->queue = sfile->queue;
-	swgpu_alloc_log_init(&job->allocated);
+	swgpu_alloc_log_init(&job->exec.allocated);
+	job->exec.progress = &sfile->queue->engine->bytes;
+	job->exec.cancelled = swgpu_exec_cancelled;
 	/* The client's cgroup, as if it had touched the pages itself. */
 	job->memcg = get_mem_cgroup_from_mm(current->mm);
 	job->submitter = get_task_struct(current);
