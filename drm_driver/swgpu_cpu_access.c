@@ -137,7 +137,14 @@ static void swgpu_obj_cpu_release(struct swgpu_object *obj, pgoff_t first,
 	}
 }
 
-static int swgpu_obj_cpu_pin(struct swgpu_object *obj, pgoff_t i)
+/*
+ * Metadata of a range is allocated the way its pages are: failing rather
+ * than waking the OOM killer (see swgpu_populate_gfp()).
+ */
+#define SWGPU_CPU_GFP	(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
+static int swgpu_obj_cpu_pin(struct swgpu_object *obj, pgoff_t i,
+			     struct swgpu_alloc_log *log, bool written)
 {
 	struct swgpu_cpu_page *cp;
 	struct page *page;
@@ -152,11 +159,11 @@ static int swgpu_obj_cpu_pin(struct swgpu_object *obj, pgoff_t i)
 	if (signal_pending(current))
 		return -EINTR;
 
-	ret = swgpu_object_get_page(obj, i, &page);
+	ret = swgpu_object_get_page(obj, i, &page, log, written);
 	if (ret)
 		return ret;
 
-	cp = kzalloc(sizeof(*cp), GFP_KERNEL);
+	cp = kzalloc(sizeof(*cp), SWGPU_CPU_GFP);
 	if (!cp) {
 		put_page(page);
 		return -ENOMEM;
@@ -164,7 +171,7 @@ static int swgpu_obj_cpu_pin(struct swgpu_object *obj, pgoff_t i)
 	cp->page = page;
 	cp->count = 1;
 
-	ret = xa_err(xa_store(&obj->cpu_pages, i, cp, GFP_KERNEL));
+	ret = xa_err(xa_store(&obj->cpu_pages, i, cp, SWGPU_CPU_GFP));
 	if (ret) {
 		kfree(cp);
 		put_page(page);
@@ -174,10 +181,16 @@ static int swgpu_obj_cpu_pin(struct swgpu_object *obj, pgoff_t i)
 	return 0;
 }
 
+/*
+ * @log: where the engine logs what it allocates, to give it back when its
+ * job fails; NULL for the kernel API, whose begin gives back what it
+ * allocated itself when it fails.
+ */
 static int swgpu_obj_cpu_begin(struct swgpu_object *obj, pgoff_t first,
 			       pgoff_t last, enum dma_data_direction dir,
-			       bool wait)
+			       bool wait, struct swgpu_alloc_log *log)
 {
+	struct swgpu_alloc_log own;
 	pgoff_t i;
 	int ret;
 
@@ -187,9 +200,15 @@ static int swgpu_obj_cpu_begin(struct swgpu_object *obj, pgoff_t first,
 			return ret;
 	}
 
+	swgpu_alloc_log_init(&own);
 	mutex_lock(&obj->lock);
 	for (i = first; i <= last; i++) {
-		ret = swgpu_obj_cpu_pin(obj, i);
+		/*
+		 * The API's own log serves only its failure, when nothing
+		 * was written: it drops clean pages and never punches.
+		 */
+		ret = swgpu_obj_cpu_pin(obj, i, log ?: &own,
+					log && swgpu_cpu_writes(dir));
 		if (ret)
 			break;
 		cond_resched();
@@ -202,6 +221,10 @@ static int swgpu_obj_cpu_begin(struct swgpu_object *obj, pgoff_t first,
 	}
 	mutex_unlock(&obj->lock);
 
+	if (ret)
+		swgpu_alloc_log_release(&own);
+	else
+		swgpu_alloc_log_fini(&own);
 	if (!ret)
 		atomic64_inc(&swgpu_native_begins);
 	return ret;
@@ -437,7 +460,7 @@ int swgpu_dma_buf_begin_cpu_access(struct dma_buf *dmabuf, size_t start,
 
 	if (swgpu_is_own_dma_buf(dmabuf))
 		return swgpu_obj_cpu_begin(to_swgpu_obj(dmabuf->priv), first,
-					   last, dir, true);
+					   last, dir, true, NULL);
 	return swgpu_foreign_begin(dmabuf, first, last, dir, true);
 }
 EXPORT_SYMBOL_GPL(swgpu_dma_buf_begin_cpu_access);
@@ -573,22 +596,27 @@ EXPORT_SYMBOL_GPL(swgpu_dma_buf_kunmap_atomic);
  * @start: first byte
  * @len: length in bytes, checked by the caller
  * @dir: the CPU's direction
+ * @log: where pages allocated for holes of a swgpu-backed object are
+ *	logged; the caller gives them back (swgpu_alloc_log_release()) if
+ *	it fails later, or forgets them
  *
  * Like swgpu_dma_buf_begin_cpu_access() but without waiting for the
  * object's fences: the engine waits for the dependencies it recorded at
  * submit, and its own fence is already in the reservation object.
  *
- * Return: 0 or a negative errno; nothing is held on failure.
+ * Return: 0 or a negative errno; no pin is held on failure (the pages
+ * allocated stay logged).
  */
 int swgpu_object_cpu_begin(struct swgpu_object *obj, u64 start, u64 len,
-			   enum dma_data_direction dir)
+			   enum dma_data_direction dir,
+			   struct swgpu_alloc_log *log)
 {
 	pgoff_t first = start >> PAGE_SHIFT, last = (start + len - 1) >> PAGE_SHIFT;
 
 	if (swgpu_obj_is_imported(obj))
 		return swgpu_foreign_begin(obj->base.import_attach->dmabuf,
 					   first, last, dir, false);
-	return swgpu_obj_cpu_begin(obj, first, last, dir, false);
+	return swgpu_obj_cpu_begin(obj, first, last, dir, false, log);
 }
 
 /**

@@ -17,6 +17,7 @@
 
 struct dma_buf;
 struct drm_file;
+struct drm_swgpu_cmd;
 struct platform_device;
 struct seq_file;
 struct sg_table;
@@ -118,6 +119,30 @@ static inline pgoff_t swgpu_obj_npages(const struct swgpu_object *obj)
 	return obj->base.size >> PAGE_SHIFT;
 }
 
+/**
+ * struct swgpu_alloc_log - the pages a populate allocated, to give back
+ *	if it fails (swgpu_pages.c)
+ * @chunks: pages of runs, oldest first
+ */
+struct swgpu_alloc_log {
+	struct list_head chunks;
+};
+
+/**
+ * struct swgpu_exec - a job's commands as they run (swgpu_engine_exec.c)
+ * @bytes: bytes written so far
+ * @progress: where written bytes are added, window by window (debugfs)
+ * @allocated: the pages the commands allocated, to give back if the job
+ *	fails
+ * @cancelled: whether to stop now; asked after every page
+ */
+struct swgpu_exec {
+	u64 bytes;
+	atomic64_t *progress;
+	struct swgpu_alloc_log allocated;
+	bool (*cancelled)(struct swgpu_exec *x);
+};
+
 /* swgpu_gem.c */
 struct swgpu_object *swgpu_object_create(struct drm_device *dev, size_t size);
 struct swgpu_object *swgpu_object_create_imported(struct drm_device *dev,
@@ -139,7 +164,11 @@ void swgpu_object_unpin_pages(struct swgpu_object *obj);
 int swgpu_object_vmap(struct swgpu_object *obj, void **vaddr);
 void swgpu_object_vunmap(struct swgpu_object *obj);
 int swgpu_object_get_page(struct swgpu_object *obj, pgoff_t index,
-			  struct page **page);
+			  struct page **page, struct swgpu_alloc_log *log,
+			  bool written);
+void swgpu_alloc_log_init(struct swgpu_alloc_log *log);
+void swgpu_alloc_log_release(struct swgpu_alloc_log *log);
+void swgpu_alloc_log_fini(struct swgpu_alloc_log *log);
 int swgpu_object_populate(struct swgpu_object *obj, pgoff_t first,
 			  pgoff_t count);
 unsigned long swgpu_object_resident_pages(struct swgpu_object *obj);
@@ -183,6 +212,12 @@ int swgpu_submit_ioctl(struct drm_device *dev, void *data,
 void swgpu_engine_debugfs_show(struct seq_file *m,
 			       struct swgpu_engine *engine);
 
+/* swgpu_engine_exec.c */
+int swgpu_exec_fill(struct swgpu_exec *x, const struct drm_swgpu_cmd *cmd,
+		    struct swgpu_object *dst);
+int swgpu_exec_copy(struct swgpu_exec *x, const struct drm_swgpu_cmd *cmd,
+		    struct swgpu_object *dst, struct swgpu_object *src);
+
 /* swgpu_cpu_ioctl.c */
 int swgpu_cpu_access_ioctl(struct drm_device *dev, void *data,
 			   struct drm_file *file);
@@ -190,7 +225,8 @@ int swgpu_cpu_access_ioctl(struct drm_device *dev, void *data,
 /* swgpu_cpu_access.c */
 void swgpu_cpu_access_stats(u64 *native, u64 *foreign);
 int swgpu_object_cpu_begin(struct swgpu_object *obj, u64 start, u64 len,
-			   enum dma_data_direction dir);
+			   enum dma_data_direction dir,
+			   struct swgpu_alloc_log *log);
 void swgpu_object_cpu_end(struct swgpu_object *obj, u64 start, u64 len,
 			  enum dma_data_direction dir);
 void *swgpu_object_kmap(struct swgpu_object *obj, unsigned long page_num);

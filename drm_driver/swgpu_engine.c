@@ -11,16 +11,23 @@
  * The worker waits for the recorded fences, never for the reservation
  * object itself, which already holds the job's own fence.
  *
- * Jobs touch buffers only through the kernel CPU access contract: begin
- * on exactly the range a command touches, one page mapped at a time, end.
+ * Jobs touch buffers only through the kernel CPU access contract, one
+ * window at a time (swgpu_engine_exec.c). The pages a job allocates are
+ * charged to its submitter's memory cgroup, and allocated so that they
+ * fail rather than invoke the OOM killer: a job that does not fit fails
+ * with -ENOMEM and gives back the pages it allocated.
  */
 
 #include <linux/dma-fence.h>
 #include <linux/dma-resv.h>
 #include <linux/file.h>
+#include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sync_file.h>
@@ -92,7 +99,11 @@ struct swgpu_dep {
  * @has_in_fence: deps[0] is the explicit in-fence, whose error fails
  *	the job
  * @pending: dependencies not yet signalled
- * @bytes: bytes written so far
+ * @exec: its commands' execution state: bytes written, pages allocated
+ * @memcg: the submitter's memory cgroup, referenced (NULL without memcg):
+ *	what the job allocates is charged to it
+ * @submitter: the submitting task, referenced: a fatal signal to its
+ *	process cancels the job
  */
 struct swgpu_job {
 	struct dma_fence fence;
@@ -106,7 +117,9 @@ struct swgpu_job {
 	unsigned int num_deps;
 	bool has_in_fence;
 	atomic_t pending;
-	u64 bytes;
+	struct swgpu_exec exec;
+	struct mem_cgroup *memcg;
+	struct task_struct *submitter;
 };
 
 static const char *swgpu_job_driver_name(struct dma_fence *f)
@@ -159,106 +172,34 @@ static bool swgpu_queue_closed(struct swgpu_queue *queue)
 	return READ_ONCE(queue->closed);
 }
 
-/* Byte o of an object gets byte o % 4 of the pattern, little-endian. */
-static void swgpu_fill_bytes(u8 *dst, u64 offset, size_t len, u32 pattern)
-{
-	__le32 word = cpu_to_le32(pattern);
-	const u8 *bytes = (const u8 *)&word;
-
-	while (len && (offset & 3)) {
-		*dst++ = bytes[offset++ & 3];
-		len--;
-	}
-	for (; len >= 4; len -= 4, dst += 4, offset += 4)
-		memcpy(dst, &word, 4);
-	while (len--)
-		*dst++ = bytes[offset++ & 3];
-}
-
 /*
- * After each page: count what was written, stop if the file is gone,
- * and let others run.
+ * Whether the submitter's process was killed: a fatal signal pending, or a
+ * group exit that a signal caused (the OOM killer's SIGKILL included; the
+ * low 7 bits of the group's exit code hold the killing signal, and are 0
+ * after exit_group()). A normal exit does not cancel: the file, if shared,
+ * still wants the job. The fields are read without the signal lock; a
+ * stale value only delays the cancellation to the next check.
  */
-static int swgpu_job_progress(struct swgpu_job *job, size_t written)
+static bool swgpu_job_submitter_killed(struct swgpu_job *job)
 {
-	job->bytes += written;
-	if (swgpu_queue_closed(job->queue))
-		return -ECANCELED;
-	cond_resched();
-	return 0;
+	struct signal_struct *sig = job->submitter->signal;
+
+	if (fatal_signal_pending(job->submitter))
+		return true;
+	return (READ_ONCE(sig->flags) & SIGNAL_GROUP_EXIT) &&
+	       (READ_ONCE(sig->group_exit_code) & 0x7f);
 }
 
-static int swgpu_job_fill(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd,
-			  struct swgpu_object *dst)
+static bool swgpu_job_cancelled(struct swgpu_job *job)
 {
-	u64 pos = cmd->dst_offset, end = cmd->dst_offset + cmd->length;
-	int ret;
-
-	ret = swgpu_object_cpu_begin(dst, cmd->dst_offset, cmd->length,
-				     DMA_TO_DEVICE);
-	if (ret)
-		return ret;
-
-	while (pos < end) {
-		size_t in = offset_in_page(pos);
-		size_t n = min_t(u64, PAGE_SIZE - in, end - pos);
-		u8 *vaddr = swgpu_object_kmap(dst, pos >> PAGE_SHIFT);
-
-		if (WARN_ON_ONCE(!vaddr)) {
-			ret = -EFAULT;
-			break;
-		}
-		swgpu_fill_bytes(vaddr + in, pos, n, cmd->pattern);
-		swgpu_object_kunmap(dst, vaddr);
-		pos += n;
-		ret = swgpu_job_progress(job, n);
-		if (ret)
-			break;
-	}
-	swgpu_object_cpu_end(dst, cmd->dst_offset, cmd->length, DMA_TO_DEVICE);
-	return ret;
+	return swgpu_queue_closed(job->queue) ||
+	       swgpu_job_submitter_killed(job);
 }
 
-static int swgpu_job_copy(struct swgpu_job *job, const struct drm_swgpu_cmd *cmd,
-			  struct swgpu_object *dst, struct swgpu_object *src)
+/* swgpu_exec's question, after every page it writes. */
+static bool swgpu_exec_cancelled(struct swgpu_exec *x)
 {
-	u64 s = cmd->src_offset, d = cmd->dst_offset, left = cmd->length;
-	int ret;
-
-	ret = swgpu_object_cpu_begin(src, s, left, DMA_FROM_DEVICE);
-	if (ret)
-		return ret;
-	ret = swgpu_object_cpu_begin(dst, d, left, DMA_TO_DEVICE);
-	if (ret)
-		goto end_src;
-
-	while (left) {
-		size_t n = min3((u64)(PAGE_SIZE - offset_in_page(s)),
-				(u64)(PAGE_SIZE - offset_in_page(d)), left);
-		u8 *from = swgpu_object_kmap(src, s >> PAGE_SHIFT);
-		u8 *to = from ? swgpu_object_kmap(dst, d >> PAGE_SHIFT) : NULL;
-
-		if (WARN_ON_ONCE(!to)) {
-			if (from)
-				swgpu_object_kunmap(src, from);
-			ret = -EFAULT;
-			break;
-		}
-		memcpy(to + offset_in_page(d), from + offset_in_page(s), n);
-		swgpu_object_kunmap(dst, to);
-		swgpu_object_kunmap(src, from);
-		s += n;
-		d += n;
-		left -= n;
-		ret = swgpu_job_progress(job, n);
-		if (ret)
-			break;
-	}
-
-	swgpu_object_cpu_end(dst, cmd->dst_offset, cmd->length, DMA_TO_DEVICE);
-end_src:
-	swgpu_object_cpu_end(src, cmd->src_offset, cmd->length, DMA_FROM_DEVICE);
-	return ret;
+	return swgpu_job_cancelled(container_of(x, struct swgpu_job, exec));
 }
 
 static void swgpu_dep_signalled(struct dma_fence *fence, struct dma_fence_cb *cb)
@@ -312,6 +253,12 @@ static void swgpu_job_put_resources(struct swgpu_job *job)
 	}
 	for (i = 0; i < job->num_deps; i++)
 		dma_fence_put(job->deps[i].fence);
+	swgpu_alloc_log_fini(&job->exec.allocated);
+	mem_cgroup_put(job->memcg);
+	job->memcg = NULL;
+	if (job->submitter)
+		put_task_struct(job->submitter);
+	job->submitter = NULL;
 	kvfree(job->cmds);
 	kfree(job->dst);
 	kfree(job->src);
@@ -321,24 +268,34 @@ static void swgpu_job_put_resources(struct swgpu_job *job)
 static void swgpu_job_run(struct swgpu_job *job)
 {
 	struct swgpu_engine *engine = job->queue->engine;
+	struct mem_cgroup *old_memcg;
 	unsigned int i;
 	int ret;
 
 	ret = swgpu_job_wait_deps(job);
-	if (!ret && swgpu_queue_closed(job->queue))
+	if (!ret && swgpu_job_cancelled(job))
 		ret = -ECANCELED;
 
+	/* Allocate as the submitter would have: in its memory cgroup. */
+	old_memcg = set_active_memcg(job->memcg);
 	for (i = 0; !ret && i < job->num_cmds; i++) {
 		const struct drm_swgpu_cmd *cmd = &job->cmds[i];
 
 		if (cmd->op == SWGPU_CMD_FILL)
-			ret = swgpu_job_fill(job, cmd, job->dst[i]);
+			ret = swgpu_exec_fill(&job->exec, cmd, job->dst[i]);
 		else
-			ret = swgpu_job_copy(job, cmd, job->dst[i], job->src[i]);
+			ret = swgpu_exec_copy(&job->exec, cmd, job->dst[i],
+					      job->src[i]);
 	}
+	set_active_memcg(old_memcg);
 
-	atomic64_add(job->bytes, &engine->bytes);
 	if (ret) {
+		/*
+		 * Holes the job filled become holes again: each byte it
+		 * was to write holds its old value or the job's, and the
+		 * memory of a job that did not fit comes back at once.
+		 */
+		swgpu_alloc_log_release(&job->exec.allocated);
 		dma_fence_set_error(&job->fence, ret);
 		atomic64_inc(&engine->jobs_failed);
 	} else {
@@ -598,6 +555,12 @@ int swgpu_submit_ioctl(struct drm_device *dev, void *data,
 	if (!job)
 		return -ENOMEM;
 	job->queue = sfile->queue;
+	swgpu_alloc_log_init(&job->exec.allocated);
+	job->exec.progress = &sfile->queue->engine->bytes;
+	job->exec.cancelled = swgpu_exec_cancelled;
+	/* The client's cgroup, as if it had touched the pages itself. */
+	job->memcg = get_mem_cgroup_from_mm(current->mm);
+	job->submitter = get_task_struct(current);
 	job->num_cmds = args->num_cmds;
 	job->cmds = kvmalloc_array(job->num_cmds, sizeof(*job->cmds),
 				   GFP_KERNEL);
@@ -697,7 +660,7 @@ struct swgpu_queue *swgpu_queue_create(struct swgpu_engine *engine)
  * @queue: the file's queue
  *
  * Jobs still queued or waiting for dependencies signal -ECANCELED without
- * touching their buffers; a running job stops at its next page. Nothing
+ * touching their buffers; a running job stops within its window. Nothing
  * waits here: the queue lives until its last job is done.
  */
 void swgpu_queue_close(struct swgpu_queue *queue)

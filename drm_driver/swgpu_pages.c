@@ -6,13 +6,25 @@
  * touched and pinned only while something needs them to stay put (a DMA
  * mapping of an attachment, a kernel vmap); unpinned pages can be swapped
  * out by shmem and are read back on the next touch.
+ *
+ * Every path that populates on a client's behalf allocates with
+ * swgpu_populate_gfp(): when memory runs out the client's request fails
+ * with -ENOMEM instead of waking the OOM killer, which could not free
+ * these pages anyway (they belong to no process). What a failed populate
+ * allocated is logged (struct swgpu_alloc_log) so that it can be given
+ * back: a client that asked for too much does not leave the machine
+ * without memory.
  */
 
 #include <linux/err.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
+#include <linux/slab.h>
 #include <linux/swap.h>
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
@@ -20,14 +32,272 @@
 
 #include "swgpu_drv.h"
 
+/* ---- logs of what a populate allocated ---- */
+
+/**
+ * struct swgpu_alloc_run - consecutive pages a populate allocated
+ * @obj: the object they belong to
+ * @first: first page index
+ * @count: number of pages
+ * @written: whether the caller wrote them (a job's destination)
+ */
+struct swgpu_alloc_run {
+	struct swgpu_object *obj;
+	pgoff_t first;
+	pgoff_t count;
+	bool written;
+};
+
+/**
+ * struct swgpu_alloc_chunk - a page of runs in a log
+ * @link: entry in swgpu_alloc_log.chunks
+ * @used: runs in use
+ * @runs: the runs, oldest first
+ */
+struct swgpu_alloc_chunk {
+	struct list_head link;
+	unsigned int used;
+	struct swgpu_alloc_run runs[];
+};
+
+#define SWGPU_ALLOC_CHUNK_RUNS \
+	((PAGE_SIZE - sizeof(struct swgpu_alloc_chunk)) / \
+	 sizeof(struct swgpu_alloc_run))
+
+/**
+ * swgpu_populate_gfp - how pages are allocated on a client's behalf
+ * @obj: a swgpu-backed object
+ *
+ * The mapping's own mask (highmem, movable) plus __GFP_RETRY_MAYFAIL:
+ * reclaim and swap run as hard as for any allocation, but when they cannot
+ * make room the allocation (and the memory cgroup charge) fails instead of
+ * invoking the OOM killer, and the caller returns -ENOMEM to the client.
+ * __GFP_NOWARN: a client running out of memory is no kernel problem.
+ *
+ * Return: the gfp mask.
+ */
+static gfp_t swgpu_populate_gfp(struct swgpu_object *obj)
+{
+	return mapping_gfp_mask(obj->base.filp->f_mapping) |
+	       __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+}
+
+/**
+ * swgpu_alloc_log_init - start an empty log
+ * @log: the log
+ */
+void swgpu_alloc_log_init(struct swgpu_alloc_log *log)
+{
+	INIT_LIST_HEAD(&log->chunks);
+}
+
+static struct swgpu_alloc_chunk *
+swgpu_alloc_log_chunk(struct swgpu_alloc_log *log)
+{
+	if (list_empty(&log->chunks))
+		return NULL;
+	return list_last_entry(&log->chunks, struct swgpu_alloc_chunk, link);
+}
+
+static struct swgpu_alloc_run *swgpu_alloc_log_last(struct swgpu_alloc_log *log)
+{
+	struct swgpu_alloc_chunk *c = swgpu_alloc_log_chunk(log);
+
+	return c && c->used ? &c->runs[c->used - 1] : NULL;
+}
+
+/*
+ * Make room for logging page @index of @obj before it is allocated, so
+ * that a page is never allocated without being logged.
+ */
+static int swgpu_alloc_log_reserve(struct swgpu_alloc_log *log,
+				   struct swgpu_object *obj, pgoff_t index,
+				   bool written)
+{
+	struct swgpu_alloc_run *run = swgpu_alloc_log_last(log);
+	struct swgpu_alloc_chunk *c;
+
+	if (run && run->obj == obj && run->written == written &&
+	    run->first + run->count == index)
+		return 0;
+	c = swgpu_alloc_log_chunk(log);
+	if (c && c->used < SWGPU_ALLOC_CHUNK_RUNS)
+		return 0;
+	c = kmalloc(PAGE_SIZE, GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+	if (!c)
+		return -ENOMEM;
+	c->used = 0;
+	list_add_tail(&c->link, &log->chunks);
+	return 0;
+}
+
+/* Log page @index, with room reserved by swgpu_alloc_log_reserve(). */
+static void swgpu_alloc_log_add(struct swgpu_alloc_log *log,
+				struct swgpu_object *obj, pgoff_t index,
+				bool written)
+{
+	struct swgpu_alloc_run *run = swgpu_alloc_log_last(log);
+	struct swgpu_alloc_chunk *c;
+
+	if (run && run->obj == obj && run->written == written &&
+	    run->first + run->count == index) {
+		run->count++;
+		return;
+	}
+	c = list_last_entry(&log->chunks, struct swgpu_alloc_chunk, link);
+	c->runs[c->used++] = (struct swgpu_alloc_run){
+		.obj = obj, .first = index, .count = 1, .written = written,
+	};
+}
+
+/*
+ * Punch the pages of a run out of the shmem file, except those pinned:
+ * every page while a device mapping or vmap holds the whole object, and
+ * each page a kernel CPU access range covers. Holding the object's lock
+ * keeps new pins out meanwhile.
+ */
+static void swgpu_alloc_run_punch(const struct swgpu_alloc_run *run)
+{
+	struct swgpu_object *obj = run->obj;
+	pgoff_t start = run->first, end = run->first + run->count;
+
+	mutex_lock(&obj->lock);
+	while (!obj->pages_pin_count && start < end) {
+		unsigned long pinned = start;
+		pgoff_t stop = end;
+
+		if (xa_find(&obj->cpu_pages, &pinned, end - 1, XA_PRESENT))
+			stop = pinned;
+		/*
+		 * As fallocate(2) on a memfd: user mappings of the range are
+		 * zapped too, and read zeros again, as before the job. It
+		 * fails only where the file could not be written at all;
+		 * the pages then stay, as they would without this.
+		 */
+		if (stop > start)
+			vfs_fallocate(obj->base.filp,
+				      FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				      (loff_t)start << PAGE_SHIFT,
+				      (loff_t)(stop - start) << PAGE_SHIFT);
+		start = stop + 1;
+	}
+	mutex_unlock(&obj->lock);
+}
+
+/**
+ * swgpu_alloc_log_release - give back the pages a failed populate allocated
+ * @log: the log; empty afterwards
+ *
+ * Every logged page was a hole before, and a hole reads as zeros, so
+ * removing it again restores what the object held. Pages only read
+ * (populated, never written by the caller) are dropped only if they are
+ * still clean and unmapped, so a concurrent writer through a user mapping
+ * loses nothing; pages the caller wrote are punched out, unless something
+ * pins them.
+ */
+void swgpu_alloc_log_release(struct swgpu_alloc_log *log)
+{
+	struct swgpu_alloc_chunk *c;
+	unsigned int i;
+
+	list_for_each_entry(c, &log->chunks, link) {
+		for (i = 0; i < c->used; i++) {
+			const struct swgpu_alloc_run *run = &c->runs[i];
+
+			if (run->written)
+				swgpu_alloc_run_punch(run);
+			else
+				invalidate_mapping_pages(run->obj->base.filp->f_mapping,
+							 run->first,
+							 run->first + run->count - 1);
+			cond_resched();
+		}
+	}
+	swgpu_alloc_log_fini(log);
+}
+
+/**
+ * swgpu_alloc_log_fini - forget a log, keeping the pages
+ * @log: the log; empty afterwards
+ */
+void swgpu_alloc_log_fini(struct swgpu_alloc_log *log)
+{
+	struct swgpu_alloc_chunk *c, *next;
+
+	list_for_each_entry_safe(c, next, &log->chunks, link)
+		kfree(c);
+	INIT_LIST_HEAD(&log->chunks);
+}
+
+/* ---- pinning and mapping whole objects ---- */
+
+static void swgpu_put_page_array(struct page **pages, pgoff_t count,
+				 bool dirty)
+{
+	pgoff_t i;
+
+	for (i = 0; i < count; i++) {
+		/* Dirty while still held, so reclaim cannot drop the data. */
+		if (dirty)
+			set_page_dirty(pages[i]);
+		mark_page_accessed(pages[i]);
+		put_page(pages[i]);
+	}
+}
+
+/*
+ * Every page of the object, as drm_gem_get_pages() gets them but with
+ * swgpu_populate_gfp() and a way out for a task that is being killed:
+ * a device mapping or vmap of a large object is the largest allocation a
+ * client can ask for in one call.
+ */
+static struct page **swgpu_object_get_page_array(struct swgpu_object *obj)
+{
+	pgoff_t i, n = swgpu_obj_npages(obj);
+	struct swgpu_alloc_log log;
+	struct page **pages;
+	int ret = 0;
+
+	pages = kvmalloc_array(n, sizeof(*pages),
+			       GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+
+	swgpu_alloc_log_init(&log);
+	for (i = 0; i < n; i++) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		ret = swgpu_object_get_page(obj, i, &pages[i], &log, false);
+		if (ret)
+			break;
+		cond_resched();
+	}
+	if (ret) {
+		swgpu_put_page_array(pages, i, false);
+		/*
+		 * Nothing was written: release only drops clean pages, which
+		 * needs no object lock (the caller holds it).
+		 */
+		swgpu_alloc_log_release(&log);
+		kvfree(pages);
+		return ERR_PTR(ret);
+	}
+	swgpu_alloc_log_fini(&log);
+	return pages;
+}
+
 /**
  * swgpu_object_pin_pages - pin every page of an object
  * @obj: a swgpu-backed (not imported) object
  *
- * Allocates or swaps in the pages not yet resident. Balanced by
- * swgpu_object_unpin_pages().
+ * Allocates or swaps in the pages not yet resident, charged to the
+ * caller's memory cgroup. Balanced by swgpu_object_unpin_pages().
  *
- * Return: 0, or -ENOMEM (or another errno from shmem) with nothing pinned.
+ * Return: 0; -ENOMEM when memory (or the caller's cgroup) is exhausted,
+ * -EINTR when the caller is being killed, or another errno from shmem;
+ * nothing is pinned on failure and the pages it allocated are given back.
  */
 int swgpu_object_pin_pages(struct swgpu_object *obj)
 {
@@ -40,11 +310,13 @@ int swgpu_object_pin_pages(struct swgpu_object *obj)
 		goto out;
 	}
 
-	pages = drm_gem_get_pages(&obj->base);
+	pages = swgpu_object_get_page_array(obj);
 	if (IS_ERR(pages)) {
 		ret = PTR_ERR(pages);
 		goto out;
 	}
+	/* Pinned pages are no use to reclaim: keep it from scanning them. */
+	mapping_set_unevictable(obj->base.filp->f_mapping);
 	obj->pages = pages;
 	obj->pages_pin_count = 1;
 	atomic_long_add(swgpu_obj_npages(obj), &obj->pinned_pages);
@@ -68,7 +340,9 @@ void swgpu_object_unpin_pages(struct swgpu_object *obj)
 	if (--obj->pages_pin_count)
 		goto out;
 
-	drm_gem_put_pages(&obj->base, obj->pages, true, true);
+	mapping_clear_unevictable(obj->base.filp->f_mapping);
+	swgpu_put_page_array(obj->pages, swgpu_obj_npages(obj), true);
+	kvfree(obj->pages);
 	obj->pages = NULL;
 	atomic_long_sub(swgpu_obj_npages(obj), &obj->pinned_pages);
 out:
@@ -135,20 +409,41 @@ void swgpu_object_vunmap(struct swgpu_object *obj)
  * @obj: a swgpu-backed object
  * @index: page index
  * @page: out: the page, with a reference the caller must put
+ * @log: if not NULL, where a page allocated for a hole is logged
+ * @written: the caller will write the page (see swgpu_alloc_log_release())
+ *
+ * Allocates with swgpu_populate_gfp(), charged to the active memory
+ * cgroup (the engine sets the submitter's) or the caller's.
  *
  * Return: 0 or -ENOMEM (shmem's -ENOSPC for lack of memory included).
  */
 int swgpu_object_get_page(struct swgpu_object *obj, pgoff_t index,
-			  struct page **page)
+			  struct page **page, struct swgpu_alloc_log *log,
+			  bool written)
 {
+	struct address_space *mapping = obj->base.filp->f_mapping;
+	bool hole = false;
 	struct page *p;
+	int ret;
 
-	p = shmem_read_mapping_page(obj->base.filp->f_mapping, index);
+	/*
+	 * A hole has no entry at all; a swapped-out page has a value entry
+	 * and holds data, so it is not the populate's to give back.
+	 */
+	if (log && !xa_load(&mapping->i_pages, index)) {
+		ret = swgpu_alloc_log_reserve(log, obj, index, written);
+		if (ret)
+			return ret;
+		hole = true;
+	}
+
+	p = shmem_read_mapping_page_gfp(mapping, index, swgpu_populate_gfp(obj));
 	if (IS_ERR(p)) {
-		int ret = PTR_ERR(p);
-
+		ret = PTR_ERR(p);
 		return ret == -ENOSPC ? -ENOMEM : ret;
 	}
+	if (hole)
+		swgpu_alloc_log_add(log, obj, index, written);
 	*page = p;
 	return 0;
 }
@@ -164,11 +459,15 @@ int swgpu_object_get_page(struct swgpu_object *obj, pgoff_t index,
  * under memory pressure they may be swapped again, and a later touch
  * brings them back, which is always safe for a CPU.
  *
- * Return: 0, -EINTR if a signal arrived, -ENOMEM.
+ * Return: 0, -EINTR if a signal arrived, -ENOMEM. On failure the holes it
+ * filled are dropped again (if nobody wrote them meanwhile), so a request
+ * for more than the machine has leaves its memory as it was.
  */
 int swgpu_object_populate(struct swgpu_object *obj, pgoff_t first,
 			  pgoff_t count)
 {
+	struct swgpu_alloc_log log;
+	int ret = 0;
 	pgoff_t i;
 
 	/*
@@ -180,21 +479,27 @@ int swgpu_object_populate(struct swgpu_object *obj, pgoff_t first,
 	    swgpu_obj_npages(obj))
 		return 0;
 
+	swgpu_alloc_log_init(&log);
 	for (i = first; i < first + count; i++) {
 		struct page *page;
-		int ret;
 
-		if (signal_pending(current))
-			return -EINTR;
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
 
-		ret = swgpu_object_get_page(obj, i, &page);
+		ret = swgpu_object_get_page(obj, i, &page, &log, false);
 		if (ret)
-			return ret;
+			break;
 		mark_page_accessed(page);
 		put_page(page);
 		cond_resched();
 	}
-	return 0;
+	if (ret)
+		swgpu_alloc_log_release(&log);
+	else
+		swgpu_alloc_log_fini(&log);
+	return ret;
 }
 
 /**

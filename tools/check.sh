@@ -15,11 +15,15 @@
 # boot it under QEMU (tools/vm/boot.sh) and run the IGT suite of
 # igt-tests/ plus the harness checks (module-load, module-unload,
 # kernel-log), the KTAP suites (kernel CPU access cases, module lifetime;
-# kmemleak where the kernel has it), then the same subset again with
-# vgem_compat=1 (swgpu registered as "vgem", the in-tree vgem not
-# loaded), upstream IGT's tests on the in-tree vgem, swgpu as vgem and
-# swgpu (check_upstream_igt; x86_64 guests), then tools/bench.sh --quick
-# (run, not judged). checkpatch runs once. Two kernels run at a time (SWGPU_JOBS). A guest that dies before
+# kmemleak where the kernel has it); on x86_64 kernels the memory
+# pressure suite (swgpu_pressure) in two small guests, one with a swap
+# disk and one without (tools/vm/guest-pressure.sh; results in
+# NAME-pressure-swap/ and NAME-pressure-noswap/); then the same subset
+# again with vgem_compat=1 (swgpu registered as "vgem", the in-tree vgem
+# not loaded), upstream IGT's tests on the in-tree vgem, swgpu as vgem and
+# swgpu (check_upstream_igt; x86_64 guests, 6.12 and 7.2 by default),
+# then tools/bench.sh --quick (run, not judged). checkpatch runs once.
+# Two kernels run at a time (SWGPU_JOBS). A guest that dies before
 # the module is loaded is an infrastructure fault: it is retried once and
 # reported as such; once the module is loaded nothing is retried.
 # Results: build/results/NAME/ (NAME.log per test binary, dmesg.txt,
@@ -36,6 +40,8 @@
 #      SWGPU_VM_TIMEOUT (s per boot, default 1800 times it), SWGPU_TIERS=0
 #      (leave the tiers out of all), SWGPU_SPARSE=0 (skip sparse),
 #      SWGPU_MODULE_PARAMS ("name=value ..." for insmod of the module),
+#      SWGPU_PRESSURE_MEM (the pressure guests' memory; default 256M, 384M
+#      on kernels slower than 1, whose debugging needs room of its own),
 #      SWGPU_IGT_SRC (upstream IGT's source: tarball or tree),
 #      SWGPU_UPSTREAM_IGT_KERNELS (where upstream IGT runs: default
 #      "6.12 7.2", or "all"; TEST=upstream_igt runs it on any kernel).
@@ -63,6 +69,9 @@ KTAP_SUITES=(cpu_access module_lifetime highmem_pages)
 # in-tree vgem not loaded: unmodified vgem clients must find swgpu.
 COMPAT_TESTS=(swgpu_basic swgpu_gem swgpu_prime swgpu_fence swgpu_cpu_access
 	swgpu_device_files)
+# IGT binaries that need guests of their own (guest-tests.sh leaves them
+# out of the main run): the memory pressure suite.
+OWN_BOOT_TESTS=(swgpu_pressure)
 
 . "$SWGPU_REPO/tools/judge.sh"
 
@@ -164,14 +173,19 @@ if [[ -z "$UPSTREAM_IGT_SKIP" && " ${arches[*]} " == *" x86_64 "* ]]; then
 	fi
 fi
 
-# The IGT binaries of a user-space build directory that the selection wants.
+# The IGT binaries of a user-space build directory that the selection
+# wants: binaries for the main run, own_boot_binaries for their own boots.
 select_binaries() {
 	local bin
-	binaries=()
+	binaries=() own_boot_binaries=()
 	for bin in "$1"/swgpu_*; do
 		[[ -f "$bin" && -x "$bin" ]] || continue
 		[[ -z "$test" || "$(basename "$bin")" == "${test%%:*}" ]] || continue
-		binaries+=("$(basename "$bin")")
+		if [[ " ${OWN_BOOT_TESTS[*]} " == *" $(basename "$bin") "* ]]; then
+			own_boot_binaries+=("$(basename "$bin")")
+		else
+			binaries+=("$(basename "$bin")")
+		fi
 	done
 }
 
@@ -190,8 +204,13 @@ for suite in "${KTAP_SUITES[@]}"; do
 	[[ "${test%%:*}" == "$suite" ]] && is_ktap_suite=1
 done
 select_binaries "$SWGPU_BUILD/igt"
-if [[ -n "$test" && ${#binaries[@]} -eq 0 && $is_ktap_suite == 0 && $UPSTREAM_IGT_ONLY == 0 ]]; then
-	report host FAIL "${test%%:*}" "no such test binary in $SWGPU_BUILD/igt"
+# The main run is wanted unless the selection names only an own-boot test
+# or upstream IGT.
+main_suite=1
+if [[ -n "$test" && ${#binaries[@]} -eq 0 && $is_ktap_suite == 0 ]]; then
+	main_suite=0
+	((${#own_boot_binaries[@]} || UPSTREAM_IGT_ONLY)) ||
+		report host FAIL "${test%%:*}" "no such test binary in $SWGPU_BUILD/igt"
 fi
 
 # ---- one kernel ----
@@ -205,7 +224,9 @@ module_loaded() {
 # run_suite TAG NAME KO SELECTION: boot kernel NAME with module KO, run
 # the selected tests (BINARY[:SUBTEST] or a comma list) and judge the
 # results under TAG. Extra guest settings come from the caller's exported
-# SWGPU_* variables.
+# SWGPU_* variables; extra boot.sh options from suite_boot_args, and a
+# command to wrap the guest's test script in from suite_guest_wrapper.
+suite_boot_args=() suite_guest_wrapper=()
 run_suite() {
 	local tag="$1" name="$2" ko="$3" selection="$4" res boot_rc=0 guest ub kdir
 	res="$SWGPU_BUILD/results/${tag//\//-}"
@@ -226,11 +247,13 @@ run_suite() {
 			"$ub/igt" "$ub/ktap")
 	else
 		ub="$SWGPU_BUILD"
-		guest=("$VM/guest-tests.sh" "$ko" "$ub/igt" "$ub/ktap")
+		guest=("${suite_guest_wrapper[@]}" "$VM/guest-tests.sh" "$ko"
+			"$ub/igt" "$ub/ktap")
 	fi
 	[[ -n "$selection" ]] && guest+=("$selection")
 	boot_args=(--kernel "$name" --out "$res" --timeout "$vm_timeout")
 	((verbose)) && boot_args+=(--verbose)
+	boot_args+=("${suite_boot_args[@]}")
 	log "running the tests on $name ($tag)"
 	"$VM/boot.sh" "${boot_args[@]}" -- "${guest[@]}" || boot_rc=$?
 	if ((boot_rc == 125)) && ! module_loaded "$res"; then
@@ -340,7 +363,30 @@ check_kernel() {
 	[[ "$arch" == i386 ]] && ub="$SWGPU_BUILD/i386"
 
 	select_binaries "$ub/igt"
-	((UPSTREAM_IGT_ONLY)) || run_suite "$name" "$name" "$ko" "$test"
+	((main_suite)) && run_suite "$name" "$name" "$ko" "$test"
+
+	# The memory pressure suite: a small guest with a swap disk (a
+	# sparse image, gone afterwards), then one without swap. x86_64
+	# only: the i386 guest has none of the host's programs.
+	if ((${#own_boot_binaries[@]})) && [[ "$arch" == x86_64 ]]; then
+		local mode swap_img="$SWGPU_BUILD/$name/pressure-swap.img" pmem=256M
+		((K_SLOW > 1)) && pmem=384M
+		binaries=("${own_boot_binaries[@]}")
+		selection="$test"
+		[[ -n "$selection" ]] || selection="$(IFS=,; echo "${binaries[*]}")"
+		for mode in swap noswap; do
+			suite_boot_args=(--mem "${SWGPU_PRESSURE_MEM:-$pmem}")
+			if [[ "$mode" == swap ]]; then
+				rm -f "$swap_img"
+				truncate -s 1G "$swap_img"
+				suite_boot_args+=(--disk "$swap_img")
+			fi
+			suite_guest_wrapper=("$VM/guest-pressure.sh" "$mode")
+			run_suite "$name/pressure-$mode" "$name" "$ko" "$selection"
+			rm -f "$swap_img"
+		done
+		suite_boot_args=() suite_guest_wrapper=()
+	fi
 
 	check_upstream_igt "$name" "$ko"
 

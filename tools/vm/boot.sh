@@ -3,7 +3,8 @@
 # in the guest: the one way every tool boots a kernel.
 #
 # Usage: tools/vm/boot.sh --out DIR [--kernel NAME] [--timeout SEC]
-#                         [--mem SIZE] [--shell] [--verbose] [-- CMD ARGS...]
+#                         [--mem SIZE] [--disk IMAGE] [--shell] [--verbose]
+#                         [-- CMD ARGS...]
 #
 # NAME: a kernel of tools/kernels.conf (default 6.12), fetched or built by
 # tools/vm/fetch-kernel.sh; its memory (unless --mem) and kernel arguments
@@ -26,6 +27,10 @@
 #   SWGPU_OUT      writable: it is DIR on the host
 #   every exported SWGPU_* and IGT_* variable of the caller
 #
+# --disk IMAGE: a raw image file the guest sees as its first virtio disk
+# (x86_64: /dev/vda once virtio_blk is loaded), written in place, no
+# flushes: for scratch use such as swap (tools/vm/guest-pressure.sh).
+#
 # Output: the whole serial console goes to DIR/console.log, and to stdout
 # too with --verbose or --shell. --shell: after CMD (if any), an interactive
 # bash on the console; Ctrl-A x quits QEMU. Without CMD the guest always
@@ -42,13 +47,14 @@ VM="$SWGPU_REPO/tools/vm"
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
-kernel=6.12 out='' timeout='' mem='' shell=0 verbose=0
+kernel=6.12 out='' timeout='' mem='' disk='' shell=0 verbose=0
 while (($#)); do
 	case "$1" in
 	--kernel)  kernel="${2:?}"; shift 2 ;;
 	--out)     out="${2:?}"; shift 2 ;;
 	--timeout) timeout="${2:?}"; shift 2 ;;
 	--mem)     mem="${2:?}"; shift 2 ;;
+	--disk)    disk="${2:?}"; shift 2 ;;
 	--shell)   shell=1; shift ;;
 	--verbose) verbose=1; shift ;;
 	--)        shift; break ;;
@@ -162,6 +168,10 @@ qemu+=(-accel tcg -machine pc
 	-fsdev "local,id=fs1,path=${out//,/,,},security_model=none"
 	-device virtio-9p-pci,fsdev=fs1,mount_tag=results
 )
+if [[ -n "$disk" ]]; then
+	[[ -f "$disk" ]] || die "no such disk image: $disk"
+	qemu+=(-drive "file=${disk//,/,,},if=virtio,format=raw,cache=unsafe")
+fi
 console="${out//,/,,}/console.log"
 
 start="$(date +%s%N)"

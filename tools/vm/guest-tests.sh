@@ -5,7 +5,9 @@
 #   tools/vm/guest-tests.sh MODULE.ko TESTDIR KTAPDIR BINARY,BINARY,...
 #
 # Loads drm, vgem and MODULE with $SWGPU_MODULE_PARAMS (guest-load.sh), runs every executable
-# TESTDIR/swgpu_* (or only BINARY, with --run-subtest SUBTEST), then the
+# TESTDIR/swgpu_* (or only BINARY, with --run-subtest SUBTEST; binaries
+# that need a guest of their own, $SWGPU_OWN_BOOT_TESTS, default
+# "swgpu_pressure", run only when named), then the
 # KTAP suites (unless BINARY names another test): the kernel CPU access
 # cases (swgpu_cpu_access_test.ko, next to MODULE, driven by
 # KTAPDIR/cpu-access-runner) and the unload rules
@@ -79,7 +81,14 @@ bin_filter="${select%%:*}"
 
 # wanted NAME: whether the selection (empty: everything; else one name or
 # a comma-separated list) includes test NAME.
-wanted() { [[ -z "$bin_filter" || ",$bin_filter," == *",$1,"* ]]; }
+own_boot=" ${SWGPU_OWN_BOOT_TESTS:-swgpu_pressure} "
+wanted() {
+	if [[ -z "$bin_filter" ]]; then
+		[[ "$own_boot" != *" $1 "* ]]
+	else
+		[[ ",$bin_filter," == *",$1,"* ]]
+	fi
+}
 subtest=""
 [[ "$select" == *:* ]] && subtest="${select#*:}"
 

@@ -163,7 +163,9 @@ struct drm_swgpu_gem_mmap_offset {
  * Errors: -ENOENT for a bad handle; -EINVAL for unknown flag bits,
  * neither READ nor WRITE, non-zero @pad, @length 0, or a range past the
  * end of the object or overflowing; -EINTR or -ERESTARTSYS when a signal
- * interrupts START; -ENOMEM when START cannot allocate the pages.
+ * interrupts START; -ENOMEM when START cannot allocate the pages (in the
+ * caller's memory cgroup): it fails rather than wake the OOM killer, and
+ * drops again the pages it allocated.
  */
 struct drm_swgpu_cpu_access {
 	/** @handle: the object. */
@@ -232,9 +234,13 @@ struct drm_swgpu_cmd {
  * into every buffer it touches at submit time, as a writer for
  * destinations and a reader for sources, so CPU access, poll() on
  * dma-bufs, other devices and later jobs wait for it. The job signals its
- * fence when done; with an error if it failed (-ENOMEM), if the in-fence
- * carried one, or if its file was closed first (-ECANCELED, nothing more
- * is written). Allowed on primary and render nodes.
+ * fence when done; with an error if it failed (-ENOMEM: memory, or the
+ * submitter's memory cgroup, could not hold the pages), if the in-fence
+ * carried one, or if its file was closed or its submitting process killed
+ * first (-ECANCELED, nothing more is written). A job that fails after it
+ * started leaves each byte of its destination ranges either as it was or
+ * as the job would have written it, and gives back the pages it
+ * allocated. Allowed on primary and render nodes.
  *
  * Errors: -EINVAL for unknown @flags, @num_cmds 0 or above
  * SWGPU_SUBMIT_MAX_CMDS, an unknown op, non-zero unused fields, a zero

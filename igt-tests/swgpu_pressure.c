@@ -1,0 +1,845 @@
+// SPDX-License-Identifier: MIT
+/*
+ * swgpu_pressure - memory pressure: engine jobs and populate paths larger
+ * than memory, cancellation of large jobs, memory cgroup limits.
+ *
+ * It needs a guest of its own: tools/check.sh boots a small one (256 MiB)
+ * twice for it, once with a swap disk and once without (docs/testing.rst).
+ * Subtests that need swap skip without it and the other way round, saying
+ * so. Figures (time to cancel, memory) are printed, never asserted beyond
+ * a generous sanity bound.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+#include <linux/sync_file.h>
+
+#include "igt.h"
+#include "swgpu_common.h"
+
+IGT_TEST_DESCRIPTION("swgpu under memory pressure: jobs and populates larger "
+		     "than memory, cancellation, memory cgroup limits");
+
+#define PAGE 4096ull
+#define MiB (1ull << 20)
+
+/* A cancelled job must signal well within this; it is no performance bound. */
+#define CANCEL_SANITY_MS 60000.0
+
+static int render = -1;
+
+/* ---- /proc ---- */
+
+/* The value of @key in a /proc-style file; false if it has none. */
+static bool __proc_value(const char *path, const char *key, bool colon,
+			 uint64_t *value)
+{
+	char line[256];
+	size_t len = strlen(key);
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	igt_assert_f(f, "cannot open %s\n", path);
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, len))
+			continue;
+		if (colon ? line[len] != ':' : line[len] != ' ')
+			continue;
+		*value = strtoull(line + len + 1, NULL, 10);
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+static uint64_t proc_value(const char *path, const char *key, bool colon)
+{
+	uint64_t value = 0;
+
+	igt_assert_f(__proc_value(path, key, colon, &value), "no %s in %s\n",
+		     key, path);
+	return value;
+}
+
+/* A /proc/meminfo field, in bytes. */
+static uint64_t meminfo(const char *key)
+{
+	return proc_value("/proc/meminfo", key, true) * 1024;
+}
+
+static uint64_t vmstat(const char *key)
+{
+	return proc_value("/proc/vmstat", key, false);
+}
+
+/*
+ * OOM kills so far: /proc/vmstat's counter, or, on kernels built without
+ * VM event counters (the debug tier), the kernel log's reports of them.
+ */
+static uint64_t oom_kills(void)
+{
+	char rec[1024];
+	uint64_t n = 0;
+	ssize_t len;
+	int fd;
+
+	if (__proc_value("/proc/vmstat", "oom_kill", false, &n))
+		return n;
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	igt_assert_f(fd >= 0, "no oom_kill in /proc/vmstat and no /dev/kmsg\n");
+	/* One record a read; EPIPE: records were lost, read on. */
+	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
+		if (len <= 0)
+			continue;
+		rec[len] = 0;
+		if (strstr(rec, "invoked oom-killer"))
+			n++;
+	}
+	close(fd);
+	return n;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* 1.5x the guest's memory, in whole MiB. */
+static uint64_t beyond_ram(void)
+{
+	return meminfo("MemTotal") * 3 / 2 / MiB * MiB;
+}
+
+/*
+ * tools/vm/guest-pressure.sh says which boot this is (SWGPU_PRESSURE_BOOT:
+ * swap or noswap) and, when the swap boot could not set up its swap,
+ * why (SWGPU_PRESSURE_NO_SWAP: a kernel without swap or virtio disks).
+ * Without it, the guest's own swap decides.
+ */
+static void require_swap(void)
+{
+	const char *why = getenv("SWGPU_PRESSURE_NO_SWAP");
+	uint64_t ram = meminfo("MemTotal"), swap = meminfo("SwapTotal");
+
+	igt_require_f(!why || !*why, "no swap in this guest: %s\n", why);
+	igt_require_f(swap >= ram,
+		      "needs swap of at least the memory size (SwapTotal %llu MiB, "
+		      "MemTotal %llu MiB): the pressure boot with a swap disk runs it\n",
+		      (unsigned long long)(swap / MiB),
+		      (unsigned long long)(ram / MiB));
+}
+
+static void require_no_swap(void)
+{
+	const char *boot = getenv("SWGPU_PRESSURE_BOOT");
+
+	igt_require_f(!boot || strcmp(boot, "swap"),
+		      "this is the pressure boot meant to have swap: the boot "
+		      "without swap runs it\n");
+	igt_require_f(meminfo("SwapTotal") == 0,
+		      "swap is on: the pressure boot without swap runs it\n");
+}
+
+/* ---- engine ---- */
+
+static struct drm_swgpu_cmd fill(uint32_t dst, uint64_t off, uint64_t len,
+				 uint32_t pattern)
+{
+	return (struct drm_swgpu_cmd){ .op = SWGPU_CMD_FILL, .pattern = pattern,
+				       .dst_handle = dst, .dst_offset = off,
+				       .length = len };
+}
+
+static int submit(int fd, struct drm_swgpu_cmd *cmd)
+{
+	struct drm_swgpu_submit arg = {
+		.cmds = (uintptr_t)cmd, .num_cmds = 1,
+		.flags = SWGPU_SUBMIT_OUT_FENCE, .out_fence_fd = -1,
+	};
+
+	do_ioctl(fd, DRM_IOCTL_SWGPU_SUBMIT, &arg);
+	igt_assert_lte(0, arg.out_fence_fd);
+	return arg.out_fence_fd;
+}
+
+/* Wait for a sync_file to signal; return its status and close it. */
+static int fence_wait(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int status;
+
+	igt_assert_eq(poll(&p, 1, -1), 1);
+	status = swgpu_sync_file_status(fd);
+	close(fd);
+	return status;
+}
+
+static uint8_t fill_byte(uint32_t pattern, uint64_t o)
+{
+	return pattern >> (8 * (o & 3));
+}
+
+static void check_fill_page(const uint8_t *map, uint64_t page, uint32_t pattern)
+{
+	for (uint64_t o = page * PAGE; o < (page + 1) * PAGE; o++)
+		igt_assert_f(map[o] == fill_byte(pattern, o),
+			     "byte %#llx is %#x, want %#x\n",
+			     (unsigned long long)o, map[o],
+			     fill_byte(pattern, o));
+}
+
+static long debugfs_engine(const char *key)
+{
+	char path[512], line[128];
+	const char *objects = swgpu_debugfs_objects_path();
+	long value = -1;
+	FILE *f;
+
+	igt_assert(objects);
+	snprintf(path, sizeof(path), "%s", objects);
+	strcpy(strrchr(path, '/') + 1, "swgpu_engine");
+	f = fopen(path, "r");
+	igt_assert_f(f, "cannot open %s\n", path);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ')
+			value = atol(line + strlen(key) + 1);
+	fclose(f);
+	return value;
+}
+
+/* What memory a cancelled job used, from /proc/meminfo. */
+struct cancel_mem {
+	uint64_t avail0, min_avail;	/* MemAvailable before, lowest */
+	uint64_t shmem0;		/* Shmem before the job */
+};
+
+/*
+ * Wait until the job under test is running: the engine has written more
+ * than @bytes0 bytes in all (debugfs counts per window), or shmem grew by
+ * a window (a job that populates before writing, as swgpu before 2 MiB
+ * windows did, for measurements). This polls, sampling MemAvailable into
+ * @m; each round yields to the worker.
+ */
+static void wait_for_progress(long bytes0, struct cancel_mem *m, int fence)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fence, .events = POLLIN };
+		uint64_t avail = meminfo("MemAvailable");
+
+		if (avail < m->min_avail)
+			m->min_avail = avail;
+		if (debugfs_engine("bytes") > bytes0 ||
+		    meminfo("Shmem") >= m->shmem0 + 2 * MiB)
+			break;
+		/* A job that ended before writing is a failure of its own. */
+		igt_assert_f(poll(&p, 1, 0) == 0,
+			     "the job ended before it wrote anything (status %d)\n",
+			     swgpu_sync_file_status(fence));
+		sched_yield();
+	}
+}
+
+/*
+ * Wait for @fence while sampling MemAvailable: returns the time it took
+ * from @t0 (ms) and the lowest MemAvailable seen. The poll timeout only
+ * paces the sampling; the wait ends when the fence signals.
+ */
+static int fence_wait_sampled(int fence, double t0, double *ms,
+			      uint64_t *min_avail)
+{
+	struct pollfd p = { .fd = fence, .events = POLLIN };
+	int status;
+
+	for (;;) {
+		uint64_t avail = meminfo("MemAvailable");
+
+		if (avail < *min_avail)
+			*min_avail = avail;
+		if (poll(&p, 1, 1) == 1)
+			break;
+	}
+	*ms = now_ms() - t0;
+	status = swgpu_sync_file_status(fence);
+	close(fence);
+	return status;
+}
+
+/* ---- subtests ---- */
+
+static void fill_beyond_ram_swap(void)
+{
+	const uint32_t pattern = 0x5a17c0de;
+	uint64_t size = beyond_ram(), npages = size / PAGE;
+	uint64_t oom0, out0, swapped, samples = 1024;
+	struct swgpu_obj_info info;
+	struct drm_swgpu_cmd c;
+	double t0, ms;
+	uint8_t *map;
+	uint32_t h;
+
+	require_swap();
+	swgpu_require_debugfs();
+	igt_require_f(__proc_value("/proc/vmstat", "pswpout", false, &out0),
+		      "no pswpout in /proc/vmstat (a kernel without VM event "
+		      "counters): cannot tell that pages were swapped\n");
+	oom0 = oom_kills();
+
+	h = swgpu_gem_create(render, size);
+	c = fill(h, 0, size, pattern);
+	t0 = now_ms();
+	igt_assert_eq(fence_wait(submit(render, &c)), 1);
+	ms = now_ms() - t0;
+
+	info = swgpu_obj_get(getpid(), h);
+	swapped = npages - info.resident;
+	igt_info("FILL of %llu MiB with %llu MiB of memory: %.0f ms, %llu MiB "
+		 "resident afterwards, pswpout +%llu pages\n",
+		 (unsigned long long)(size / MiB),
+		 (unsigned long long)(meminfo("MemTotal") / MiB), ms,
+		 (unsigned long long)(info.resident * PAGE / MiB),
+		 (unsigned long long)(vmstat("pswpout") - out0));
+	igt_assert_eq_u64(info.pinned, 0);
+	/* More than memory was written: the rest went out to swap. */
+	igt_assert_lt_u64(0, swapped);
+	igt_assert_lte_u64(swapped, vmstat("pswpout") - out0);
+
+	/* Every byte of a sample of pages, spread over the object. */
+	map = swgpu_gem_mmap(render, h, size, PROT_READ);
+	for (uint64_t i = 0; i < samples; i++)
+		check_fill_page(map, i * npages / samples, pattern);
+	check_fill_page(map, npages - 1, pattern);
+	munmap(map, size);
+
+	igt_assert_eq_u64(oom_kills(), oom0);
+	swgpu_gem_close(render, h);
+}
+
+static void fill_beyond_ram_noswap(void)
+{
+	const uint32_t pattern = 0x0dd0feed, old = 0x11111111;
+	uint64_t size = beyond_ram(), oom0, avail0, avail1;
+	struct swgpu_obj_info info;
+	struct drm_swgpu_cmd c;
+	uint8_t *map;
+	uint32_t h, small;
+	int status;
+
+	require_no_swap();
+	swgpu_require_debugfs();
+	oom0 = oom_kills();
+	avail0 = meminfo("MemAvailable");
+
+	/* Page 0 exists before the job: the job does not own it. */
+	h = swgpu_gem_create(render, size);
+	map = swgpu_gem_mmap(render, h, size, PROT_READ | PROT_WRITE);
+	memset(map, 0x11, PAGE);
+	c = fill(h, 0, size, pattern);
+	status = fence_wait(submit(render, &c));
+	avail1 = meminfo("MemAvailable");
+	info = swgpu_obj_get(getpid(), h);
+	igt_info("FILL of %llu MiB with %llu MiB of memory and no swap: status "
+		 "%d, %llu pages resident afterwards, MemAvailable %llu MiB "
+		 "before, %llu MiB after\n",
+		 (unsigned long long)(size / MiB),
+		 (unsigned long long)(meminfo("MemTotal") / MiB), status,
+		 (unsigned long long)info.resident,
+		 (unsigned long long)(avail0 / MiB),
+		 (unsigned long long)(avail1 / MiB));
+	igt_assert_eq(status, -ENOMEM);
+
+	/*
+	 * The pages the job allocated are given back; the page that was
+	 * there before stays, with each byte old or the job's (the job
+	 * writes in order, and it failed far beyond page 0).
+	 */
+	igt_assert_eq_u64(info.pinned, 0);
+	igt_assert_eq_u64(info.resident, 1);
+	igt_assert_f(map[0] == fill_byte(pattern, 0) || map[0] == (old & 0xff),
+		     "byte 0 is %#x\n", map[0]);
+	check_fill_page(map, 0, pattern);
+	/* Where the job had allocated, the object reads zeros again. */
+	igt_assert_eq(map[size / 2], 0);
+	igt_assert_eq(map[size - 1], 0);
+	munmap(map, size);
+	swgpu_gem_close(render, h);
+
+	/* Nobody was killed, and the engine still works. */
+	igt_assert_eq_u64(oom_kills(), oom0);
+	small = swgpu_gem_create(render, 64 * PAGE);
+	c = fill(small, 0, 64 * PAGE, pattern);
+	igt_assert_eq(fence_wait(submit(render, &c)), 1);
+	swgpu_gem_close(render, small);
+}
+
+static void cpu_access_beyond_ram(void)
+{
+	uint64_t size = beyond_ram(), oom0;
+	struct drm_swgpu_cpu_access a = {
+		.flags = SWGPU_CPU_ACCESS_READ | SWGPU_CPU_ACCESS_WRITE,
+		.length = size,
+	};
+	struct swgpu_obj_info info;
+	int err = 0;
+
+	require_no_swap();
+	swgpu_require_debugfs();
+	oom0 = oom_kills();
+
+	a.handle = swgpu_gem_create(render, size);
+	if (igt_ioctl(render, DRM_IOCTL_SWGPU_CPU_ACCESS, &a))
+		err = errno;
+	info = swgpu_obj_get(getpid(), a.handle);
+	igt_info("CPU_ACCESS START over %llu MiB: errno %d, %llu pages "
+		 "resident afterwards\n", (unsigned long long)(size / MiB), err,
+		 (unsigned long long)info.resident);
+	igt_assert_eq(err, ENOMEM);
+	igt_assert_eq_u64(info.pinned, 0);
+	/*
+	 * The clean pages START allocated are dropped again; a few may sit
+	 * in per-CPU LRU batches, where the kernel cannot drop them yet.
+	 */
+	igt_assert_lte_u64(info.resident, 256);
+	igt_assert_eq_u64(oom_kills(), oom0);
+	swgpu_gem_close(render, a.handle);
+}
+
+static void attach_beyond_ram(void)
+{
+	uint64_t size = beyond_ram(), oom0;
+	struct swgpu_obj_info info;
+	uint32_t h, vh = 0;
+	int vgem, dmabuf, ret;
+
+	require_no_swap();
+	swgpu_require_debugfs();
+	vgem = swgpu_open_vgem();
+	oom0 = oom_kills();
+
+	/*
+	 * vgem mapped its attachment at import (every page, pinned) until
+	 * it began to import without mapping (7.x): find out with one page.
+	 */
+	h = swgpu_gem_create(render, PAGE);
+	dmabuf = swgpu_prime_export(render, h);
+	vh = swgpu_prime_import(vgem, dmabuf);
+	info = swgpu_obj_get(getpid(), h);
+	swgpu_gem_close(vgem, vh);
+	close(dmabuf);
+	swgpu_gem_close(render, h);
+	igt_require_f(info.pinned == 1,
+		      "vgem's import does not map the attachment on this kernel, "
+		      "and no other importer here maps one for user space\n");
+
+	h = swgpu_gem_create(render, size);
+	dmabuf = swgpu_prime_export(render, h);
+	ret = __swgpu_prime_import(vgem, dmabuf, &vh);
+	info = swgpu_obj_get(getpid(), h);
+	igt_info("vgem import of %llu MiB: %d, %llu pages resident afterwards\n",
+		 (unsigned long long)(size / MiB), ret,
+		 (unsigned long long)info.resident);
+	igt_assert_eq(ret, -ENOMEM);
+	igt_assert_eq_u64(info.pinned, 0);
+	igt_assert_lte_u64(info.resident, 256);
+	igt_assert_eq_u64(oom_kills(), oom0);
+
+	close(dmabuf);
+	close(vgem);
+	swgpu_gem_close(render, h);
+}
+
+/*
+ * Size of the cancelled FILLs: twice the memory (it can never finish
+ * before the cancellation), or SWGPU_CANCEL_FILL_MB for measurements.
+ */
+static uint64_t cancel_fill_size(void)
+{
+	const char *mb = getenv("SWGPU_CANCEL_FILL_MB");
+
+	if (mb && atoll(mb) > 0)
+		return atoll(mb) * MiB;
+	return meminfo("MemTotal") * 2 / MiB * MiB;
+}
+
+static void report_cancel(const char *how, uint64_t size, double ms,
+			  long bytes_at, long bytes_end,
+			  const struct cancel_mem *m, int status)
+{
+	uint64_t shmem = meminfo("Shmem");
+
+	igt_info("%s during a FILL of %llu MiB: fence status %d after %.1f ms; "
+		 "written %.1f MiB before, %.1f MiB after; peak memory use "
+		 "+%llu MiB, shmem kept +%lld MiB\n", how,
+		 (unsigned long long)(size / MiB), status, ms,
+		 bytes_at / (double)MiB, (bytes_end - bytes_at) / (double)MiB,
+		 (unsigned long long)((m->avail0 - m->min_avail) / MiB),
+		 ((long long)shmem - (long long)m->shmem0) / (long long)MiB);
+}
+
+static void close_during_large_fill(void)
+{
+	uint64_t size = cancel_fill_size();
+	struct cancel_mem m;
+	long bytes0, bytes_at;
+	struct swgpu_obj_info info;
+	struct drm_swgpu_cmd c;
+	uint32_t h, mine;
+	int fd, dmabuf, out, status;
+	double t0, ms;
+
+	swgpu_require_debugfs();
+	fd = swgpu_open_render();
+	h = swgpu_gem_create(fd, size);
+	dmabuf = swgpu_prime_export(fd, h);
+	mine = swgpu_prime_import(render, dmabuf);
+	m.avail0 = m.min_avail = meminfo("MemAvailable");
+	m.shmem0 = meminfo("Shmem");
+
+	bytes0 = debugfs_engine("bytes");
+	c = fill(h, 0, size, 0x42424242);
+	out = submit(fd, &c);
+	wait_for_progress(bytes0, &m, out);
+
+	bytes_at = debugfs_engine("bytes") - bytes0;
+	t0 = now_ms();
+	close(fd);
+	status = fence_wait_sampled(out, t0, &ms, &m.min_avail);
+	report_cancel("close", size, ms, bytes_at,
+		      debugfs_engine("bytes") - bytes0, &m, status);
+
+	igt_assert_eq(status, -ECANCELED);
+	igt_assert_f(ms < CANCEL_SANITY_MS, "cancelling took %.0f ms\n", ms);
+	/* The cancelled job holds no pin and gave its pages back. */
+	info = swgpu_obj_get(getpid(), mine);
+	igt_assert_eq_u64(info.pinned, 0);
+	igt_assert_eq_u64(info.resident, 0);
+
+	swgpu_gem_close(render, mine);
+	close(dmabuf);
+}
+
+static void kill_during_large_fill(void)
+{
+	uint64_t size = cancel_fill_size();
+	struct cancel_mem m;
+	struct dma_buf_export_sync_file sf = { .flags = DMA_BUF_SYNC_READ };
+	long bytes0, bytes_at;
+	int fd, dmabuf, status, wstatus, go[2], done[2];
+	struct swgpu_obj_info info;
+	uint32_t h, mine;
+	double t0, ms;
+	pid_t child;
+	char byte;
+
+	swgpu_require_debugfs();
+	/*
+	 * The child submits on a file the parent keeps open: only the
+	 * fatal signal, not a close, can cancel its job.
+	 */
+	fd = swgpu_open_render();
+	h = swgpu_gem_create(fd, size);
+	dmabuf = swgpu_prime_export(fd, h);
+	mine = swgpu_prime_import(render, dmabuf);
+	igt_assert_eq(pipe(go), 0);
+	igt_assert_eq(pipe(done), 0);
+	bytes0 = debugfs_engine("bytes");
+	m.avail0 = m.min_avail = meminfo("MemAvailable");
+	m.shmem0 = meminfo("Shmem");
+
+	child = fork();
+	igt_assert_lte(0, child);
+	if (child == 0) {
+		struct drm_swgpu_cmd c = fill(h, 0, size, 0x24242424);
+		struct drm_swgpu_submit arg = {
+			.cmds = (uintptr_t)&c, .num_cmds = 1,
+		};
+
+		if (ioctl(fd, DRM_IOCTL_SWGPU_SUBMIT, &arg))
+			_exit(1);
+		if (write(go[1], "s", 1) != 1)
+			_exit(2);
+		/* Stay until killed. */
+		while (read(done[0], &byte, 1) < 0 && errno == EINTR)
+			;
+		_exit(3);
+	}
+	close(go[1]);
+	close(done[0]);
+	igt_assert_eq(read(go[0], &byte, 1), 1);
+
+	/* The job's write fence, from the buffer's reservation object. */
+	igt_require_f(ioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &sf) == 0,
+		      "no DMA_BUF_IOCTL_EXPORT_SYNC_FILE\n");
+	wait_for_progress(bytes0, &m, sf.fd);
+
+	bytes_at = debugfs_engine("bytes") - bytes0;
+	t0 = now_ms();
+	igt_assert_eq(kill(child, SIGKILL), 0);
+	status = fence_wait_sampled(sf.fd, t0, &ms, &m.min_avail);
+	igt_assert_eq(waitpid(child, &wstatus, 0), child);
+	report_cancel("SIGKILL to the submitter", size, ms, bytes_at,
+		      debugfs_engine("bytes") - bytes0, &m, status);
+
+	igt_assert_f(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL,
+		     "child status %#x\n", wstatus);
+	igt_assert_eq(status, -ECANCELED);
+	igt_assert_f(ms < CANCEL_SANITY_MS, "cancelling took %.0f ms\n", ms);
+	/*
+	 * Only now may fd go: debugfs names handles by pid, and on kernels
+	 * before 6.8 fd's lines carry this pid too.
+	 */
+	close(fd);
+	info = swgpu_obj_get(getpid(), mine);
+	igt_assert_eq_u64(info.pinned, 0);
+	igt_assert_eq_u64(info.resident, 0);
+
+	close(done[1]);
+	close(go[0]);
+	swgpu_gem_close(render, mine);
+	close(dmabuf);
+}
+
+/* ---- memory cgroup ---- */
+
+#define CGROOT "/sys/fs/cgroup"
+
+static bool write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok;
+}
+
+/* A value of a flat-keyed cgroup file such as memory.events. */
+static uint64_t cgroup_key(const char *dir, const char *file, const char *key)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return proc_value(path, key, false);
+}
+
+/*
+ * Mount cgroup v2 if need be and make a child group with the memory
+ * controller.
+ */
+static void make_memcg(char *dir, size_t len)
+{
+	struct stat st;
+
+	if (stat(CGROOT "/cgroup.controllers", &st))
+		igt_require_f(mount("cgroup2", CGROOT, "cgroup2", 0, NULL) == 0,
+			      "no cgroup v2 on %s and cannot mount it: %s\n",
+			      CGROOT, strerror(errno));
+	igt_require_f(write_file(CGROOT "/cgroup.subtree_control", "+memory"),
+		      "cannot enable the memory controller in %s: %s\n",
+		      CGROOT, strerror(errno));
+	snprintf(dir, len, CGROOT "/swgpu-pressure-%d", getpid());
+	igt_assert_f(mkdir(dir, 0755) == 0 || errno == EEXIST,
+		     "mkdir %s: %s\n", dir, strerror(errno));
+}
+
+/* What the client in the limited group saw. */
+struct memcg_result {
+	int stage;		/* how far it got; 3: all done */
+	int fill_status;	/* its FILL's fence status */
+	int start_errno;	/* CPU_ACCESS START over the object */
+	uint64_t resident;	/* the object's pages afterwards */
+	uint64_t pinned;
+};
+
+/* The client in the limited group; never returns. */
+static void __attribute__((noreturn)) memcg_client(const char *dir,
+						   uint64_t size, int report)
+{
+	struct memcg_result r = { 0 };
+	struct drm_swgpu_cpu_access a = {
+		.flags = SWGPU_CPU_ACCESS_WRITE, .length = size,
+	};
+	struct swgpu_obj_info info;
+	struct drm_swgpu_cmd c;
+	char path[512], pid[32];
+	uint64_t sz = size;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (!write_file(path, pid))
+		_exit(10);
+	r.stage = 1;
+
+	fd = __swgpu_open_driver_node(swgpu_driver_name(), true);
+	if (fd < 0 || __swgpu_gem_create(fd, &sz, 0, &a.handle))
+		_exit(11);
+	c = fill(a.handle, 0, size, 0x77777777);
+	{
+		struct drm_swgpu_submit arg = {
+			.cmds = (uintptr_t)&c, .num_cmds = 1,
+			.flags = SWGPU_SUBMIT_OUT_FENCE, .out_fence_fd = -1,
+		};
+		struct pollfd p = { .events = POLLIN };
+
+		if (ioctl(fd, DRM_IOCTL_SWGPU_SUBMIT, &arg))
+			_exit(12);
+		p.fd = arg.out_fence_fd;
+		if (poll(&p, 1, -1) != 1)
+			_exit(13);
+		r.fill_status = swgpu_sync_file_status(arg.out_fence_fd);
+	}
+	r.stage = 2;
+
+	if (ioctl(fd, DRM_IOCTL_SWGPU_CPU_ACCESS, &a))
+		r.start_errno = errno;
+	r.stage = 3;
+	if (swgpu_obj_info(getpid(), a.handle, &info) == 0) {
+		r.resident = info.resident;
+		r.pinned = info.pinned;
+	}
+	if (write(report, &r, sizeof(r)) != sizeof(r))
+		_exit(14);
+	_exit(0);
+}
+
+static void memcg_limit(void)
+{
+	const uint64_t limit = 32 * MiB, size = 64 * MiB, theirs = 8 * MiB;
+	struct memcg_result r = { 0 };
+	char dir[256], path[512];
+	struct drm_swgpu_cmd c;
+	int report[2], wstatus;
+	uint64_t ooms;
+	uint8_t *map;
+	uint32_t h, h2;
+	ssize_t got;
+	pid_t child;
+
+	swgpu_require_debugfs();
+	make_memcg(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/memory.max", dir);
+	igt_assert_f(write_file(path, "33554432"), "cannot set %s\n", path);
+	/* No swap for the group either, so the result does not depend on it. */
+	snprintf(path, sizeof(path), "%s/memory.swap.max", dir);
+	write_file(path, "0");
+	igt_assert_eq_u64(limit, 33554432);
+
+	/* The second client: a buffer with data, outside the group. */
+	h = swgpu_gem_create(render, theirs);
+	map = swgpu_gem_mmap(render, h, theirs, PROT_READ | PROT_WRITE);
+	swgpu_fill(map, theirs, 0xbeef);
+
+	igt_assert_eq(pipe(report), 0);
+	child = fork();
+	igt_assert_lte(0, child);
+	if (child == 0) {
+		close(report[0]);
+		memcg_client(dir, size, report[1]);
+	}
+	close(report[1]);
+	got = read(report[0], &r, sizeof(r));
+	igt_assert_eq(waitpid(child, &wstatus, 0), child);
+	close(report[0]);
+	ooms = cgroup_key(dir, "memory.events", "oom_kill");
+	igt_info("client limited to %llu MiB, FILL of %llu MiB: stage %d, fence "
+		 "status %d, START errno %d, %llu pages resident afterwards; "
+		 "exit %#x, oom_kill %llu in its group\n",
+		 (unsigned long long)(limit / MiB),
+		 (unsigned long long)(size / MiB), r.stage, r.fill_status,
+		 r.start_errno, (unsigned long long)r.resident, wstatus,
+		 (unsigned long long)ooms);
+
+	if (WIFSIGNALED(wstatus)) {
+		/* Killed: then by its own group's OOM killer. */
+		igt_assert_eq(WTERMSIG(wstatus), SIGKILL);
+		igt_assert_lt_u64(0, ooms);
+	} else {
+		igt_assert_f(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 &&
+			     got == sizeof(r), "the client failed: exit %#x\n",
+			     wstatus);
+		/* The job's pages were charged to the client's group. */
+		igt_assert_eq(r.fill_status, -ENOMEM);
+		igt_assert_eq(r.start_errno, ENOMEM);
+		igt_assert_eq_u64(r.pinned, 0);
+		igt_assert_lte_u64(r.resident, 256);
+	}
+
+	/* The other client's data and engine are untouched. */
+	swgpu_assert_pattern(map, theirs, 0xbeef);
+	h2 = swgpu_gem_create(render, theirs);
+	c = fill(h2, 0, theirs, 0x13131313);
+	igt_assert_eq(fence_wait(submit(render, &c)), 1);
+	swgpu_gem_close(render, h2);
+	munmap(map, theirs);
+	swgpu_gem_close(render, h);
+	igt_assert_f(rmdir(dir) == 0, "rmdir %s: %s\n", dir, strerror(errno));
+}
+
+igt_main
+{
+	igt_fixture {
+		render = swgpu_open_render();
+		igt_info("MemTotal %llu MiB, SwapTotal %llu MiB\n",
+			 (unsigned long long)(meminfo("MemTotal") / MiB),
+			 (unsigned long long)(meminfo("SwapTotal") / MiB));
+	}
+
+	igt_describe("With swap, a FILL of 1.5x the memory completes, its "
+		     "pages go out to swap and come back with the data.");
+	igt_subtest("fill-beyond-ram-swap")
+		fill_beyond_ram_swap();
+
+	igt_describe("Without swap, a FILL of 1.5x the memory fails with "
+		     "ENOMEM, kills nobody and gives its pages back.");
+	igt_subtest("fill-beyond-ram-noswap")
+		fill_beyond_ram_noswap();
+
+	igt_describe("Without swap, CPU_ACCESS START over 1.5x the memory "
+		     "fails with ENOMEM and gives its pages back.");
+	igt_subtest("cpu-access-beyond-ram")
+		cpu_access_beyond_ram();
+
+	igt_describe("Without swap, mapping an attachment of 1.5x the memory "
+		     "(vgem's import) fails with ENOMEM and gives its pages back.");
+	igt_subtest("attach-beyond-ram")
+		attach_beyond_ram();
+
+	igt_describe("Closing the file during a FILL of 2x the memory cancels "
+		     "it; the time to cancel is printed.");
+	igt_subtest("close-during-large-fill")
+		close_during_large_fill();
+
+	igt_describe("SIGKILL to the submitter cancels its FILL of 2x the "
+		     "memory even while its file stays open elsewhere.");
+	igt_subtest("kill-during-large-fill")
+		kill_during_large_fill();
+
+	igt_describe("A client in a memory cgroup limited below its FILL's "
+		     "size gets ENOMEM (or is the one killed); another "
+		     "client's buffers stay intact.");
+	igt_subtest("memcg-limit")
+		memcg_limit();
+
+	igt_fixture
+		close(render);
+}
