@@ -469,6 +469,25 @@ const char *swgpu_debugfs_objects_path(void)
 	return found;
 }
 
+long swgpu_debugfs_engine(const char *key)
+{
+	char path[512], line[128];
+	const char *objects = swgpu_debugfs_objects_path();
+	long value = -1;
+	FILE *f;
+
+	igt_assert(objects);
+	snprintf(path, sizeof(path), "%s", objects);
+	strcpy(strrchr(path, '/') + 1, "swgpu_engine");
+	f = fopen(path, "r");
+	igt_assert_f(f, "cannot open %s\n", path);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ')
+			value = atol(line + strlen(key) + 1);
+	fclose(f);
+	return value;
+}
+
 void swgpu_require_debugfs(void)
 {
 	igt_require_f(swgpu_debugfs_objects_path() != NULL,

@@ -128,6 +128,8 @@ struct swgpu_obj_info {
 
 /* Path of the swgpu_objects file, or NULL if there is none. */
 const char *swgpu_debugfs_objects_path(void);
+/* Value of @key in debugfs swgpu_engine (asserts the file is there), or -1. */
+long swgpu_debugfs_engine(const char *key);
 /* Skip unless swgpu's debugfs file can be read. */
 void swgpu_require_debugfs(void);
 /*

@@ -530,25 +530,6 @@ static void *thread_submit(void *data)
 	return NULL;
 }
 
-static long debugfs_engine(const char *key)
-{
-	char path[512], line[128];
-	const char *objects = swgpu_debugfs_objects_path();
-	long value = -1;
-	FILE *f;
-
-	igt_assert(objects);
-	snprintf(path, sizeof(path), "%s", objects);
-	strcpy(strrchr(path, '/') + 1, "swgpu_engine");
-	f = fopen(path, "r");
-	igt_assert_f(f, "cannot open %s\n", path);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ')
-			value = atol(line + strlen(key) + 1);
-	fclose(f);
-	return value;
-}
-
 static void many_threads(void)
 {
 	const uint64_t size = THREADS * JOBS_PER_THREAD * 64;
@@ -560,8 +541,8 @@ static void many_threads(void)
 
 	swgpu_require_debugfs();
 	igt_assert_lte(size + 1, b.size);
-	done0 = debugfs_engine("jobs_done");
-	bytes0 = debugfs_engine("bytes");
+	done0 = swgpu_debugfs_engine("jobs_done");
+	bytes0 = swgpu_debugfs_engine("bytes");
 	memset(b.map, 0, b.size);
 	for (int i = 0; i < THREADS; i++) {
 		/* Each thread its own file: queues run side by side. */
@@ -579,8 +560,8 @@ static void many_threads(void)
 
 	for (unsigned int slot = 0; slot < THREADS * JOBS_PER_THREAD; slot++)
 		check_fill(b.map, slot * 64ull, 64, 0x1000000u + slot);
-	done1 = debugfs_engine("jobs_done");
-	bytes1 = debugfs_engine("bytes");
+	done1 = swgpu_debugfs_engine("jobs_done");
+	bytes1 = swgpu_debugfs_engine("bytes");
 	igt_assert_eq(done1 - done0, THREADS * JOBS_PER_THREAD + 1);
 	igt_assert_eq(bytes1 - bytes0, (long)size + 1);
 	for (int i = 0; i < THREADS; i++) {

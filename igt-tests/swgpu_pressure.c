@@ -206,25 +206,6 @@ static void check_fill_page(const uint8_t *map, uint64_t page, uint32_t pattern)
 			     fill_byte(pattern, o));
 }
 
-static long debugfs_engine(const char *key)
-{
-	char path[512], line[128];
-	const char *objects = swgpu_debugfs_objects_path();
-	long value = -1;
-	FILE *f;
-
-	igt_assert(objects);
-	snprintf(path, sizeof(path), "%s", objects);
-	strcpy(strrchr(path, '/') + 1, "swgpu_engine");
-	f = fopen(path, "r");
-	igt_assert_f(f, "cannot open %s\n", path);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ')
-			value = atol(line + strlen(key) + 1);
-	fclose(f);
-	return value;
-}
-
 /* What memory a cancelled job used, from /proc/meminfo. */
 struct cancel_mem {
 	uint64_t avail0, min_avail;	/* MemAvailable before, lowest */
@@ -246,7 +227,7 @@ static void wait_for_progress(long bytes0, struct cancel_mem *m, int fence)
 
 		if (avail < m->min_avail)
 			m->min_avail = avail;
-		if (debugfs_engine("bytes") > bytes0 ||
+		if (swgpu_debugfs_engine("bytes") > bytes0 ||
 		    meminfo("Shmem") >= m->shmem0 + 2 * MiB)
 			break;
 		/* A job that ended before writing is a failure of its own. */
@@ -512,17 +493,17 @@ static void close_during_large_fill(void)
 	m.avail0 = m.min_avail = meminfo("MemAvailable");
 	m.shmem0 = meminfo("Shmem");
 
-	bytes0 = debugfs_engine("bytes");
+	bytes0 = swgpu_debugfs_engine("bytes");
 	c = fill(h, 0, size, 0x42424242);
 	out = submit(fd, &c);
 	wait_for_progress(bytes0, &m, out);
 
-	bytes_at = debugfs_engine("bytes") - bytes0;
+	bytes_at = swgpu_debugfs_engine("bytes") - bytes0;
 	t0 = now_ms();
 	close(fd);
 	status = fence_wait_sampled(out, t0, &ms, &m.min_avail);
 	report_cancel("close", size, ms, bytes_at,
-		      debugfs_engine("bytes") - bytes0, &m, status);
+		      swgpu_debugfs_engine("bytes") - bytes0, &m, status);
 
 	igt_assert_eq(status, -ECANCELED);
 	igt_assert_f(ms < CANCEL_SANITY_MS, "cancelling took %.0f ms\n", ms);
@@ -559,7 +540,7 @@ static void kill_during_large_fill(void)
 	mine = swgpu_prime_import(render, dmabuf);
 	igt_assert_eq(pipe(go), 0);
 	igt_assert_eq(pipe(done), 0);
-	bytes0 = debugfs_engine("bytes");
+	bytes0 = swgpu_debugfs_engine("bytes");
 	m.avail0 = m.min_avail = meminfo("MemAvailable");
 	m.shmem0 = meminfo("Shmem");
 
@@ -589,13 +570,13 @@ static void kill_during_large_fill(void)
 		      "no DMA_BUF_IOCTL_EXPORT_SYNC_FILE\n");
 	wait_for_progress(bytes0, &m, sf.fd);
 
-	bytes_at = debugfs_engine("bytes") - bytes0;
+	bytes_at = swgpu_debugfs_engine("bytes") - bytes0;
 	t0 = now_ms();
 	igt_assert_eq(kill(child, SIGKILL), 0);
 	status = fence_wait_sampled(sf.fd, t0, &ms, &m.min_avail);
 	igt_assert_eq(waitpid(child, &wstatus, 0), child);
 	report_cancel("SIGKILL to the submitter", size, ms, bytes_at,
-		      debugfs_engine("bytes") - bytes0, &m, status);
+		      swgpu_debugfs_engine("bytes") - bytes0, &m, status);
 
 	igt_assert_f(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL,
 		     "child status %#x\n", wstatus);
