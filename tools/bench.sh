@@ -143,20 +143,29 @@ for short in "${kernels[@]}"; do
 	mkdir -p "$res"
 	log "benchmark on $KVER (--mem $mem$( ((quick)) && echo ', quick'))"
 	start=$SECONDS
-	rc=0
-	if ((verbose)); then
-		# Only the program's lines, not the kernel's console chatter.
-		"$VM/boot.sh" --kernel "$short" --out "$res" --mem "$mem" \
-			--timeout "$vm_timeout" --verbose -- \
-			bash -c "$guest" bench "$VM/guest-load.sh" "$ko" "$bench" \
-			"${bench_args[@]}" 2>"$res/boot.log" |
-			tr -d '\r' | grep --line-buffered -E '^(bench|  )' || rc=${PIPESTATUS[0]}
-	else
-		"$VM/boot.sh" --kernel "$short" --out "$res" --mem "$mem" \
-			--timeout "$vm_timeout" -- \
-			bash -c "$guest" bench "$VM/guest-load.sh" "$ko" "$bench" \
-			"${bench_args[@]}" 2>"$res/boot.log" || rc=$?
-	fi
+	infra=""
+	for try in 1 2; do
+		rc=0
+		if ((verbose)); then
+			# Only the program's lines, not the kernel's console chatter.
+			"$VM/boot.sh" --kernel "$short" --out "$res" --mem "$mem" \
+				--timeout "$vm_timeout" --verbose -- \
+				bash -c "$guest" bench "$VM/guest-load.sh" "$ko" "$bench" \
+				"${bench_args[@]}" 2>"$res/boot.log" |
+				tr -d '\r' | grep --line-buffered -E '^(bench|  )' || rc=${PIPESTATUS[0]}
+		else
+			"$VM/boot.sh" --kernel "$short" --out "$res" --mem "$mem" \
+				--timeout "$vm_timeout" -- \
+				bash -c "$guest" bench "$VM/guest-load.sh" "$ko" "$bench" \
+				"${bench_args[@]}" 2>"$res/boot.log" || rc=$?
+		fi
+		# A guest that died or hung before the module was loaded is an
+		# infrastructure fault (tools/check.sh): once more, said.
+		((try == 1 && rc == 125)) && ! grep -qs 'loaded swgpu' "$res/load.log" || break
+		mv "$res/console.log" "$res/console.infra-fault.log"
+		infra=" (retried once: the first guest died before the module was loaded, $res/console.infra-fault.log)"
+		warn "$KVER: the guest died before the module was loaded: infrastructure fault, retrying once"
+	done
 	took=$((SECONDS - start))
 
 	problems=()
@@ -188,9 +197,9 @@ for short in "${kernels[@]}"; do
 	fi
 	if ((${#problems[@]})); then
 		failed=1
-		summary+=("$short ($KVER): FAIL: ${problems[*]}; ${took}s")
+		summary+=("$short ($KVER): FAIL: ${problems[*]}; ${took}s$infra")
 	else
-		summary+=("$short ($KVER): ok, ${took}s")
+		summary+=("$short ($KVER): ok, ${took}s$infra")
 	fi
 done
 

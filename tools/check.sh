@@ -259,7 +259,7 @@ run_suite() {
 	if ((boot_rc == 125)) && ! module_loaded "$res"; then
 		# Died before swgpu was loaded: not swgpu's doing. Once.
 		mv "$res/console.log" "$res/console.infra-fault.log"
-		echo "[$tag] INFRA vm: the guest died before the module was loaded" \
+		echo "[$tag] INFRA vm: the guest died or hung before the module was loaded" \
 			"(console: $res/console.infra-fault.log); retrying once"
 		boot_rc=0
 		"$VM/boot.sh" "${boot_args[@]}" -- "${guest[@]}" || boot_rc=$?

@@ -38,8 +38,9 @@
 #
 # Exit status: CMD's own exit status. When the guest gave none:
 #   124  timed out (default 600 s times the kernel's slowness), QEMU killed
-#   125  no status: kernel panic/oops (oops=panic, panic=-1), crash, or a
-#        broken VM setup; the console tail is printed
+#   125  no status: kernel panic/oops (oops=panic, panic=-1), crash, a
+#        hang at boot (no guest command after 180 s times the kernel's
+#        slowness), or a broken VM setup; the console tail is printed
 #   2    usage error
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -181,16 +182,32 @@ if ((shell)); then
 	"${qemu[@]}" -chardev "stdio,id=con,mux=on,signal=off,logfile=$console" \
 		-serial chardev:con -mon chardev=con,mode=readline || rc=$?
 else
+	if ((verbose)); then exec 3>&1; else exec 3>/dev/null; fi
 	# timeout(1) puts QEMU in the background: stdin must not be a tty.
-	if ((verbose)); then
-		timeout -k 5 "$timeout" "${qemu[@]}" \
-			-chardev "stdio,id=con,logfile=$console" -serial chardev:con \
-			</dev/null || rc=$?
-	else
-		timeout -k 5 "$timeout" "${qemu[@]}" \
-			-chardev "stdio,id=con,logfile=$console" -serial chardev:con \
-			</dev/null >/dev/null || rc=$?
-	fi
+	timeout -k 5 "$timeout" "${qemu[@]}" \
+		-chardev "stdio,id=con,logfile=$console" -serial chardev:con \
+		</dev/null >&3 &
+	qpid=$!
+	# A kernel that has not started the guest command after
+	# $boot_limit s hangs at boot (seen under TCG on a loaded host):
+	# stopped here, not after the whole --timeout, and reported as a
+	# guest without exit status, which callers treat as an
+	# infrastructure fault when their module was never loaded.
+	boot_limit=$((180 * K_SLOW))
+	(
+		for ((i = 0; i < boot_limit; i++)); do
+			sleep 1
+			grep -qs '^swgpu-init: guest command starts' "$out/console.log" && exit 0
+			kill -0 "$qpid" 2>/dev/null || exit 0
+		done
+		: >"$out/.vm/boot-hang"
+		kill "$qpid" 2>/dev/null
+	) &
+	wpid=$!
+	wait "$qpid" || rc=$?
+	kill "$wpid" 2>/dev/null || true
+	wait "$wpid" 2>/dev/null || true
+	exec 3>&-
 fi
 elapsed="$(( ($(date +%s%N) - start) / 1000000 ))"
 elapsed="$((elapsed / 1000)).$(printf %03d $((elapsed % 1000)))"
@@ -215,6 +232,12 @@ show_tail() {
 	tail -n 12 "$out/console.log" >&2
 	echo "----" >&2
 }
+if [[ -f "$out/.vm/boot-hang" ]]; then
+	show_tail
+	log "$KVER: FAIL: the guest did not reach its command within ${boot_limit}s:" \
+		"a hang at boot, QEMU killed ($timing)"
+	exit 125
+fi
 if ((rc == 124 || rc == 137)); then
 	show_tail
 	log "$KVER: FAIL: guest timed out after ${timeout}s and was killed ($timing)"
