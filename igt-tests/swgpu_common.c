@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,6 +487,23 @@ long swgpu_debugfs_engine(const char *key)
 			value = atol(line + strlen(key) + 1);
 	fclose(f);
 	return value;
+}
+
+/* Wait for a sync_file to signal; return its status and close it. */
+int swgpu_fence_wait(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int status;
+
+	igt_assert_eq(poll(&p, 1, -1), 1);
+	status = swgpu_sync_file_status(fd);
+	close(fd);
+	return status;
+}
+
+uint8_t swgpu_fill_byte(uint32_t pattern, uint64_t o)
+{
+	return pattern >> (8 * (o & 3));
 }
 
 void swgpu_require_debugfs(void)

@@ -128,6 +128,10 @@ struct swgpu_obj_info {
 
 /* Path of the swgpu_objects file, or NULL if there is none. */
 const char *swgpu_debugfs_objects_path(void);
+/* Wait for a sync_file to signal; return its status and close it. */
+int swgpu_fence_wait(int fd);
+/* The byte a FILL with @pattern leaves at object offset @o. */
+uint8_t swgpu_fill_byte(uint32_t pattern, uint64_t o);
 /* Value of @key in debugfs swgpu_engine (asserts the file is there), or -1. */
 long swgpu_debugfs_engine(const char *key);
 /* Skip unless swgpu's debugfs file can be read. */

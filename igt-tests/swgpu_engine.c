@@ -76,32 +76,14 @@ static bool fence_pending(int fd)
 	return !(p.revents & POLLIN);
 }
 
-/* Wait for a sync_file to signal; return its status and close it. */
-static int fence_wait(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int status;
-
-	igt_assert_eq(poll(&p, 1, -1), 1);
-	status = swgpu_sync_file_status(fd);
-	close(fd);
-	return status;
-}
-
-/* The byte a FILL with @pattern leaves at object offset @o. */
-static uint8_t fill_byte(uint32_t pattern, uint64_t o)
-{
-	return pattern >> (8 * (o & 3));
-}
-
 static void check_fill(const uint8_t *map, uint64_t off, uint64_t len,
 		       uint32_t pattern)
 {
 	for (uint64_t o = off; o < off + len; o++)
-		igt_assert_f(map[o] == fill_byte(pattern, o),
+		igt_assert_f(map[o] == swgpu_fill_byte(pattern, o),
 			     "byte %#llx is %#x, want %#x\n",
 			     (unsigned long long)o, map[o],
-			     fill_byte(pattern, o));
+			     swgpu_fill_byte(pattern, o));
 }
 
 static void check_byte_range(const uint8_t *map, uint64_t off, uint64_t len,
@@ -145,7 +127,7 @@ static void let_engine_run(void)
 	uint32_t h = swgpu_gem_create(fd, size);
 	struct drm_swgpu_cmd c = fill(h, 0, size, 0x13579bdf);
 
-	igt_assert_eq(fence_wait(submit(fd, &c, 1)), 1);
+	igt_assert_eq(swgpu_fence_wait(submit(fd, &c, 1)), 1);
 	swgpu_gem_close(fd, h);
 	close(fd);
 }
@@ -165,7 +147,7 @@ static void fill_ranges(void)
 					      pattern);
 
 		memset(b.map, 0x11, b.size);
-		igt_assert_eq(fence_wait(submit(render, &c, 1)), 1);
+		igt_assert_eq(swgpu_fence_wait(submit(render, &c, 1)), 1);
 		check_byte_range(b.map, 0, r[i].off, 0x11);
 		check_fill(b.map, r[i].off, r[i].len, pattern);
 		check_byte_range(b.map, r[i].off + r[i].len,
@@ -190,7 +172,7 @@ static void copy_ranges(void)
 					      r[i].soff, r[i].len);
 
 		memset(dst.map, 0x22, dst.size);
-		igt_assert_eq(fence_wait(submit(render, &c, 1)), 1);
+		igt_assert_eq(swgpu_fence_wait(submit(render, &c, 1)), 1);
 		check_byte_range(dst.map, 0, r[i].doff, 0x22);
 		igt_assert(!memcmp(dst.map + r[i].doff, src.map + r[i].soff,
 				   r[i].len));
@@ -207,7 +189,7 @@ static void copy_within_object(void)
 	struct drm_swgpu_cmd c = copy(b.handle, 2 * PAGE + 1, b.handle, 1, PAGE);
 
 	swgpu_fill(b.map, 2 * PAGE, 0x77);
-	igt_assert_eq(fence_wait(submit(render, &c, 1)), 1);
+	igt_assert_eq(swgpu_fence_wait(submit(render, &c, 1)), 1);
 	igt_assert(!memcmp(b.map + 2 * PAGE + 1, b.map + 1, PAGE));
 	free_buf(render, &b);
 }
@@ -221,7 +203,7 @@ static void batch_order(void)
 		fill(a.handle, 0, 2 * PAGE, 0x22222222),
 	};
 
-	igt_assert_eq(fence_wait(submit(render, c, 3)), 1);
+	igt_assert_eq(swgpu_fence_wait(submit(render, c, 3)), 1);
 	check_fill(b.map, 0, 2 * PAGE, 0x11111111);
 	check_fill(a.map, 0, 2 * PAGE, 0x22222222);
 	free_buf(render, &a);
@@ -240,10 +222,10 @@ static void dependent_jobs(void)
 	f1 = submit(render, &c1, 1);
 	f2 = submit(render, &c2, 1);
 	f3 = submit(render, &c3, 1);
-	igt_assert_eq(fence_wait(f3), 1);
+	igt_assert_eq(swgpu_fence_wait(f3), 1);
 	/* Fences of one file signal in order. */
-	igt_assert_eq(fence_wait(f2), 1);
-	igt_assert_eq(fence_wait(f1), 1);
+	igt_assert_eq(swgpu_fence_wait(f2), 1);
+	igt_assert_eq(swgpu_fence_wait(f1), 1);
 	check_fill(b.map, 0, 64 * PAGE, 0x12345678);
 	check_fill(a.map, 0, 64 * PAGE, 0x0badf00d);
 	free_buf(render, &a);
@@ -269,9 +251,9 @@ static void cross_file_implicit_sync(void)
 
 	f1 = submit(render, &c1, 1);
 	f2 = submit(other, &c2, 1);
-	igt_assert_eq(fence_wait(f2), 1);
+	igt_assert_eq(swgpu_fence_wait(f2), 1);
 	check_fill(bm, 0, 256 * PAGE, 0xcafe0001);
-	igt_assert_eq(fence_wait(f1), 1);
+	igt_assert_eq(swgpu_fence_wait(f1), 1);
 
 	munmap(bm, 256 * PAGE);
 	close(dmabuf);
@@ -302,7 +284,7 @@ static __attribute__((noinline)) void in_fence(void)
 	igt_assert(fence_pending(out));
 	check_byte_range(b.map, 0, PAGE, 0);
 	swgpu_fence_signal(render, fence);
-	igt_assert_eq(fence_wait(out), 1);
+	igt_assert_eq(swgpu_fence_wait(out), 1);
 	check_fill(b.map, 0, PAGE, 0x5eed5eed);
 
 	close(sf.fd);
@@ -326,7 +308,7 @@ static void behind_user_fence(void)
 	igt_assert(fence_pending(out));
 	check_byte_range(b.map, 0, b.size, 0x33);
 	swgpu_fence_signal(render, fence);
-	igt_assert_eq(fence_wait(out), 1);
+	igt_assert_eq(swgpu_fence_wait(out), 1);
 	check_fill(b.map, 0, b.size, 0x0f0f0f0f);
 	free_buf(render, &b);
 }
@@ -397,18 +379,18 @@ static void vgem_copies(void)
 	/* swgpu -> vgem */
 	swgpu_fill(s.map, s.size, 0xabc);
 	c = copy(ih, 3, s.handle, 5, 16 * PAGE - 8);
-	igt_assert_eq(fence_wait(submit(render, &c, 1)), 1);
+	igt_assert_eq(swgpu_fence_wait(submit(render, &c, 1)), 1);
 	igt_assert(!memcmp(vmap + 3, s.map + 5, 16 * PAGE - 8));
 
 	/* vgem -> swgpu */
 	swgpu_fill(vmap, size, 0xdef);
 	c = copy(s.handle, 0, ih, 0, 16 * PAGE);
-	igt_assert_eq(fence_wait(submit(render, &c, 1)), 1);
+	igt_assert_eq(swgpu_fence_wait(submit(render, &c, 1)), 1);
 	swgpu_assert_pattern(s.map, s.size, 0xdef);
 
 	/* and a fill straight into vgem's pages */
 	c = fill(ih, PAGE + 1, PAGE, 0x01010101);
-	igt_assert_eq(fence_wait(submit(render, &c, 1)), 1);
+	igt_assert_eq(swgpu_fence_wait(submit(render, &c, 1)), 1);
 	check_fill(vmap, PAGE + 1, PAGE, 0x01010101);
 
 	swgpu_gem_close(render, ih);
@@ -439,7 +421,7 @@ static __attribute__((noinline)) void in_fence_error(void)
 	igt_assert_eq(__submit(render, &c, 1,
 			       SWGPU_SUBMIT_IN_FENCE | SWGPU_SUBMIT_OUT_FENCE,
 			       sf.fd, &out), 0);
-	igt_assert_eq(fence_wait(out), -ETIMEDOUT);
+	igt_assert_eq(swgpu_fence_wait(out), -ETIMEDOUT);
 	check_byte_range(b.map, 0, PAGE, 0x44);
 
 	close(sf.fd);
@@ -469,7 +451,7 @@ static void close_with_jobs_in_flight(void)
 	/* ...and fd goes away: they are cancelled without writing. */
 	close(fd);
 	for (int i = 0; i < 4; i++)
-		igt_assert_eq(fence_wait(out[i]), -ECANCELED);
+		igt_assert_eq(swgpu_fence_wait(out[i]), -ECANCELED);
 	check_byte_range(b.map, 0, b.size, 0x55);
 	/* Nothing the cancelled jobs took is left behind. */
 	igt_assert_eq_u64(swgpu_obj_get(getpid(), b.handle).pinned, 0);
@@ -492,7 +474,7 @@ static void close_during_large_job(void)
 	out = submit(fd, &c, 1);
 	close(fd);
 	/* Finished before the close was seen, or stopped by it. */
-	status = fence_wait(out);
+	status = swgpu_fence_wait(out);
 	igt_assert_f(status == 1 || status == -ECANCELED, "status %d\n", status);
 	igt_assert_eq_u64(swgpu_obj_get(getpid(), mine).pinned, 0);
 	swgpu_gem_close(render, mine);
@@ -556,7 +538,7 @@ static void many_threads(void)
 		igt_assert_eq(t[i].failures, 0);
 	}
 	/* One write job after all: implicit sync orders it behind them. */
-	igt_assert_eq(fence_wait(submit(render, &last, 1)), 1);
+	igt_assert_eq(swgpu_fence_wait(submit(render, &last, 1)), 1);
 
 	for (unsigned int slot = 0; slot < THREADS * JOBS_PER_THREAD; slot++)
 		check_fill(b.map, slot * 64ull, 64, 0x1000000u + slot);
@@ -580,7 +562,7 @@ static void expect_rejected(struct buf *b, struct drm_swgpu_cmd *cmds,
 
 	memset(b->map, 0x5a, b->size);
 	igt_assert_eq(__submit(render, cmds, n, flags, in_fence, &out), err);
-	igt_assert_eq(fence_wait(submit(render, &ok, 1)), 1);
+	igt_assert_eq(swgpu_fence_wait(submit(render, &ok, 1)), 1);
 	check_fill(b->map, 0, PAGE, 0x3c3c3c3c);
 	check_byte_range(b->map, PAGE, b->size - PAGE, 0x5a);
 }

@@ -180,30 +180,13 @@ static int submit(int fd, struct drm_swgpu_cmd *cmd)
 	return arg.out_fence_fd;
 }
 
-/* Wait for a sync_file to signal; return its status and close it. */
-static int fence_wait(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int status;
-
-	igt_assert_eq(poll(&p, 1, -1), 1);
-	status = swgpu_sync_file_status(fd);
-	close(fd);
-	return status;
-}
-
-static uint8_t fill_byte(uint32_t pattern, uint64_t o)
-{
-	return pattern >> (8 * (o & 3));
-}
-
 static void check_fill_page(const uint8_t *map, uint64_t page, uint32_t pattern)
 {
 	for (uint64_t o = page * PAGE; o < (page + 1) * PAGE; o++)
-		igt_assert_f(map[o] == fill_byte(pattern, o),
+		igt_assert_f(map[o] == swgpu_fill_byte(pattern, o),
 			     "byte %#llx is %#x, want %#x\n",
 			     (unsigned long long)o, map[o],
-			     fill_byte(pattern, o));
+			     swgpu_fill_byte(pattern, o));
 }
 
 /* What memory a cancelled job used, from /proc/meminfo. */
@@ -286,7 +269,7 @@ static void fill_beyond_ram_swap(void)
 	h = swgpu_gem_create(render, size);
 	c = fill(h, 0, size, pattern);
 	t0 = now_ms();
-	igt_assert_eq(fence_wait(submit(render, &c)), 1);
+	igt_assert_eq(swgpu_fence_wait(submit(render, &c)), 1);
 	ms = now_ms() - t0;
 
 	info = swgpu_obj_get(getpid(), h);
@@ -333,7 +316,7 @@ static void fill_beyond_ram_noswap(void)
 	map = swgpu_gem_mmap(render, h, size, PROT_READ | PROT_WRITE);
 	memset(map, 0x11, PAGE);
 	c = fill(h, 0, size, pattern);
-	status = fence_wait(submit(render, &c));
+	status = swgpu_fence_wait(submit(render, &c));
 	avail1 = meminfo("MemAvailable");
 	info = swgpu_obj_get(getpid(), h);
 	igt_info("FILL of %llu MiB with %llu MiB of memory and no swap: status "
@@ -353,7 +336,7 @@ static void fill_beyond_ram_noswap(void)
 	 */
 	igt_assert_eq_u64(info.pinned, 0);
 	igt_assert_eq_u64(info.resident, 1);
-	igt_assert_f(map[0] == fill_byte(pattern, 0) || map[0] == (old & 0xff),
+	igt_assert_f(map[0] == swgpu_fill_byte(pattern, 0) || map[0] == (old & 0xff),
 		     "byte 0 is %#x\n", map[0]);
 	check_fill_page(map, 0, pattern);
 	/* Where the job had allocated, the object reads zeros again. */
@@ -366,7 +349,7 @@ static void fill_beyond_ram_noswap(void)
 	igt_assert_eq_u64(oom_kills(), oom0);
 	small = swgpu_gem_create(render, 64 * PAGE);
 	c = fill(small, 0, 64 * PAGE, pattern);
-	igt_assert_eq(fence_wait(submit(render, &c)), 1);
+	igt_assert_eq(swgpu_fence_wait(submit(render, &c)), 1);
 	swgpu_gem_close(render, small);
 }
 
@@ -769,7 +752,7 @@ static void memcg_limit(void)
 	swgpu_assert_pattern(map, theirs, 0xbeef);
 	h2 = swgpu_gem_create(render, theirs);
 	c = fill(h2, 0, theirs, 0x13131313);
-	igt_assert_eq(fence_wait(submit(render, &c)), 1);
+	igt_assert_eq(swgpu_fence_wait(submit(render, &c)), 1);
 	swgpu_gem_close(render, h2);
 	munmap(map, theirs);
 	swgpu_gem_close(render, h);
