@@ -432,12 +432,14 @@ static __attribute__((noinline)) void in_fence_error(void)
 
 static void close_with_jobs_in_flight(void)
 {
-	swgpu_require_debugfs();
-	int fd = swgpu_open_render();
-	struct buf b = make_buf(render, 8 * PAGE);
 	struct drm_swgpu_cmd c;
 	uint32_t handle, fence;
-	int dmabuf, out[4];
+	int fd, dmabuf, out[4];
+	struct buf b;
+
+	swgpu_require_debugfs();
+	fd = swgpu_open_render();
+	b = make_buf(render, 8 * PAGE);
 
 	/* fd's jobs queue behind a fence that render holds... */
 	memset(b.map, 0x55, b.size);
