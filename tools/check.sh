@@ -21,14 +21,17 @@
 # NAME-pressure-swap/ and NAME-pressure-noswap/); then the same subset
 # again with vgem_compat=1 (swgpu registered as "vgem", the in-tree vgem
 # not loaded), upstream IGT's tests on the in-tree vgem, swgpu as vgem and
-# swgpu (check_upstream_igt; x86_64 guests, 6.12 and 7.2 by default),
-# then tools/bench.sh --quick (run, not judged). checkpatch runs once.
+# swgpu (check_upstream_igt; x86_64 guests, the Debian kernels by default),
+# on 7.2 our IGT binaries built against upstream's libigt, which must end
+# as they did with our lib/ (check_real_igt), then tools/bench.sh --quick
+# (run, not judged). checkpatch runs once.
 # Two kernels run at a time (SWGPU_JOBS). A guest that dies before
 # the module is loaded is an infrastructure fault: it is retried once and
 # reported as such; once the module is loaded nothing is retried.
 # Results: build/results/NAME/ (NAME.log per test binary, dmesg.txt,
 # console.log, *.ktap; vgem_compat runs in NAME-vgem_compat/, upstream
-# IGT in NAME-igt/ with its three-column table.txt).
+# IGT in NAME-igt/ with its three-column table.txt, our tests on upstream's
+# libigt in NAME-real-igt/).
 #
 # Prints one line per result, "[6.12] PASS swgpu_basic/create-sizes", and as
 # the very last line "N passed, N failed, N skipped". Exit 0 only when
@@ -43,8 +46,11 @@
 #      SWGPU_PRESSURE_MEM (the pressure guests' memory; default 256M, 384M
 #      on kernels slower than 1, whose debugging needs room of its own),
 #      SWGPU_IGT_SRC (upstream IGT's source: tarball or tree),
-#      SWGPU_UPSTREAM_IGT_KERNELS (where upstream IGT runs: default
-#      "6.12 7.2", or "all"; TEST=upstream_igt runs it on any kernel).
+#      SWGPU_REAL_IGT_KERNELS (where our tests run on upstream's libigt
+#      too: default "7.2"; names, or "all"),
+#      SWGPU_UPSTREAM_IGT_KERNELS (where upstream IGT runs: "debian",
+#      the default: every Debian kernel of the table; "all": the tiers
+#      too; or a list of names; TEST=upstream_igt runs it on any kernel).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 VM="$SWGPU_REPO/tools/vm"
@@ -62,6 +68,10 @@ while (($#)); do
 	esac
 done
 export SWGPU_SPARSE="${SWGPU_SPARSE:-1}"
+# Every FAIL and INFRA line of the run, repeated before the last line.
+mkdir -p "$SWGPU_BUILD/results"
+export SWGPU_RECAP="$SWGPU_BUILD/results/recap.txt"
+: >"$SWGPU_RECAP"
 max_jobs="${SWGPU_JOBS:-2}"
 # KTAP suites run in the guest after the IGT binaries (see guest-tests.sh).
 KTAP_SUITES=(cpu_access module_lifetime highmem_pages)
@@ -153,6 +163,8 @@ done
 # tests (then only that one).
 UPSTREAM_IGT="" UPSTREAM_IGT_SKIP="" UPSTREAM_IGT_TESTS=() UPSTREAM_IGT_ONLY=0
 mapfile -t UPSTREAM_IGT_TESTS < <("$SWGPU_REPO/tools/upstream-igt.sh" tests)
+SWGPU_IGT_NEED_SW_SYNC="$("$SWGPU_REPO/tools/upstream-igt.sh" needs-sw-sync | paste -sd,)"
+export SWGPU_IGT_NEED_SW_SYNC
 if [[ "$test" == upstream_igt ]]; then
 	UPSTREAM_IGT_ONLY=1
 elif [[ -n "$test" && " ${UPSTREAM_IGT_TESTS[*]} " == *" ${test%%:*} "* ]]; then
@@ -171,6 +183,20 @@ if [[ -z "$UPSTREAM_IGT_SKIP" && " ${arches[*]} " == *" x86_64 "* ]]; then
 		report host FAIL upstream-igt-build "log: $SWGPU_BUILD/upstream-igt.err"
 		UPSTREAM_IGT_SKIP="its build failed"
 	fi
+fi
+# Our igt-tests built against the real libigt (check_real_igt), once.
+REAL_IGT_DIR="" REAL_IGT_SKIP=""
+if [[ -n "$UPSTREAM_IGT" && -z "$UPSTREAM_IGT_SKIP" ]] && ((!UPSTREAM_IGT_ONLY)); then
+	REAL_IGT_DIR="$SWGPU_BUILD/igt-real"
+	rm -rf "$REAL_IGT_DIR"
+	if ! "$SWGPU_REPO/tools/upstream-igt.sh" ours "$UPSTREAM_IGT" "$REAL_IGT_DIR" \
+		2>"$SWGPU_BUILD/igt-real.err"; then
+		sed 's/^/    /' "$SWGPU_BUILD/igt-real.err" | tail -n 30
+		report host FAIL igt-tests-with-real-libigt-build "log: $REAL_IGT_DIR/build.log"
+		REAL_IGT_SKIP="their build against upstream IGT failed"
+	fi
+elif [[ -n "$UPSTREAM_IGT_SKIP" ]]; then
+	REAL_IGT_SKIP="no upstream IGT: $UPSTREAM_IGT_SKIP"
 fi
 
 # The IGT binaries of a user-space build directory that the selection
@@ -215,20 +241,39 @@ fi
 
 # ---- one kernel ----
 
-# module_loaded RES: whether the guest got as far as loading swgpu (the
-# guest scripts say "loaded swgpu" on the console once insmod returned).
+# module_loaded RES MODULE: whether the guest got as far as loading MODULE
+# (the guest scripts say "loaded MODULE" on the console once insmod
+# returned).
 module_loaded() {
-	grep -qE '^guest-(load|highmem): loaded swgpu' "$1/console.log" 2>/dev/null
+	grep -qE "^guest-(load|highmem): loaded $2( |\$)" "$1/console.log" 2>/dev/null
+}
+
+# boot_guest TAG RES MODULE BOOT_ARGS...: tools/vm/boot.sh BOOT_ARGS, and
+# once more when the guest died or hung before MODULE was loaded: that is
+# not the module's doing, and it is reported as an infrastructure fault.
+# Once the module is loaded nothing is retried. Sets boot_rc.
+boot_guest() {
+	local tag="$1" res="$2" mod="$3"
+	shift 3
+	boot_rc=0
+	"$VM/boot.sh" "$@" || boot_rc=$?
+	if ((boot_rc == 125)) && ! module_loaded "$res" "$mod"; then
+		mv "$res/console.log" "$res/console.infra-fault.log"
+		report "$tag" INFRA vm "the guest died or hung before $mod was loaded; console: $res/console.infra-fault.log; retrying once"
+		boot_rc=0
+		"$VM/boot.sh" "$@" || boot_rc=$?
+	fi
 }
 
 # run_suite TAG NAME KO SELECTION: boot kernel NAME with module KO, run
 # the selected tests (BINARY[:SUBTEST] or a comma list) and judge the
 # results under TAG. Extra guest settings come from the caller's exported
 # SWGPU_* variables; extra boot.sh options from suite_boot_args, and a
-# command to wrap the guest's test script in from suite_guest_wrapper.
-suite_boot_args=() suite_guest_wrapper=()
+# command to wrap the guest's test script in from suite_guest_wrapper, and
+# the directory of the test binaries from suite_igt_dir (default: ours).
+suite_boot_args=() suite_guest_wrapper=() suite_igt_dir=""
 run_suite() {
-	local tag="$1" name="$2" ko="$3" selection="$4" res boot_rc=0 guest ub kdir
+	local tag="$1" name="$2" ko="$3" selection="$4" res guest ub kdir
 	res="$SWGPU_BUILD/results/${tag//\//-}"
 	rm -rf "$res"
 	mkdir -p "$res"
@@ -248,22 +293,14 @@ run_suite() {
 	else
 		ub="$SWGPU_BUILD"
 		guest=("${suite_guest_wrapper[@]}" "$VM/guest-tests.sh" "$ko"
-			"$ub/igt" "$ub/ktap")
+			"${suite_igt_dir:-$ub/igt}" "$ub/ktap")
 	fi
 	[[ -n "$selection" ]] && guest+=("$selection")
 	boot_args=(--kernel "$name" --out "$res" --timeout "$vm_timeout")
 	((verbose)) && boot_args+=(--verbose)
 	boot_args+=("${suite_boot_args[@]}")
 	log "running the tests on $name ($tag)"
-	"$VM/boot.sh" "${boot_args[@]}" -- "${guest[@]}" || boot_rc=$?
-	if ((boot_rc == 125)) && ! module_loaded "$res"; then
-		# Died before swgpu was loaded: not swgpu's doing. Once.
-		mv "$res/console.log" "$res/console.infra-fault.log"
-		echo "[$tag] INFRA vm: the guest died or hung before the module was loaded" \
-			"(console: $res/console.infra-fault.log); retrying once"
-		boot_rc=0
-		"$VM/boot.sh" "${boot_args[@]}" -- "${guest[@]}" || boot_rc=$?
-	fi
+	boot_guest "$tag" "$res" swgpu "${boot_args[@]}" -- "${guest[@]}"
 	judge_results "$tag" "$res" "$boot_rc"
 }
 
@@ -285,14 +322,16 @@ check_upstream_igt() {
 		report "$name" SKIP upstream-igt "IGT's tests are dynamically linked x86_64 programs; this guest is $arch busybox"
 		return
 	fi
-	# Three columns take about 11 minutes of guest time a kernel: by
-	# default they run on the two newest stable series only, so that the
-	# whole check keeps within its time; SWGPU_UPSTREAM_IGT_KERNELS=all
-	# (or naming the kernel, or TEST=upstream_igt) runs them anywhere.
-	local igt_kernels="${SWGPU_UPSTREAM_IGT_KERNELS:-6.12 7.2}"
-	if ((!UPSTREAM_IGT_ONLY)) && [[ "$igt_kernels" != all &&
-		" $igt_kernels " != *" $name "* ]]; then
-		report "$name" SKIP upstream-igt "runs on $igt_kernels by default (about 11 min a kernel); SWGPU_UPSTREAM_IGT_KERNELS=all runs it here"
+	# By default on every kernel users run (the table's Debian kernels);
+	# SWGPU_UPSTREAM_IGT_KERNELS names others ("all": the tiers too), and
+	# TEST=upstream_igt runs it on whatever kernel is named.
+	local igt_kernels="${SWGPU_UPSTREAM_IGT_KERNELS:-debian}"
+	if ((!UPSTREAM_IGT_ONLY)) && ! case "$igt_kernels" in
+		all) true ;;
+		debian) [[ "$K_SUITE" != tier ]] ;;
+		*) [[ " $igt_kernels " == *" $name "* ]] ;;
+		esac; then
+		report "$name" SKIP upstream-igt "a test tier: SWGPU_UPSTREAM_IGT_KERNELS=all (or naming $name) runs upstream IGT here too; by default it runs on the Debian kernels"
 		return
 	fi
 	# The same sources were built with sparse for swgpu.ko already.
@@ -318,11 +357,11 @@ check_upstream_igt() {
 			fi | paste -sd,)" || true
 		[[ -n "$tests" ]] || continue
 		mkdir -p "$res"
-		boot_rc=0
 		log "running upstream IGT on $name ($col)"
 		SWGPU_APPEND="${SWGPU_APPEND:+$SWGPU_APPEND }$([[ $col != native ]] || echo module_blacklist=vgem)" \
-			"$VM/boot.sh" --kernel "$name" --out "$res" --timeout "$vm_timeout" \
-			-- "$VM/guest-igt.sh" "$col" "$mod" "$UPSTREAM_IGT" "$tests" || boot_rc=$?
+			boot_guest "$name/igt-$col" "$res" "$([[ $col == native ]] && echo swgpu || echo vgem)" \
+			--kernel "$name" --out "$res" --timeout "$vm_timeout" \
+			-- "$VM/guest-igt.sh" "$col" "$mod" "$UPSTREAM_IGT" "$tests"
 		binaries=()
 		judge_results "$name/igt-$col" "$res" "$boot_rc"
 	done
@@ -331,6 +370,37 @@ check_upstream_igt() {
 		report "$tag" "$status" "$sub" "$detail"
 	done < <(python3 "$SWGPU_REPO/tools/upstream-igt-judge.py" "$name" "$top")
 	log "upstream IGT on $name: table in $top/table.txt"
+}
+
+# check_real_igt NAME KO: our IGT binaries of the main run, built against
+# upstream IGT's libigt (tools/upstream-igt.sh ours), boot once more and
+# must give every subtest the result the main run gave with lib/: where
+# they differ, lib/ is wrong about IGT. Results in NAME-real-igt/. The
+# library does not depend on the kernel, so by default this runs on 7.2
+# only (SWGPU_REAL_IGT_KERNELS: names, or "all").
+check_real_igt() {
+	local name="$1" ko="$2" kernels="${SWGPU_REAL_IGT_KERNELS:-7.2}" bin a b diff
+	[[ "$kernels" == all || " $kernels " == *" $name "* ]] || return 0
+	if [[ -n "$REAL_IGT_SKIP" ]]; then
+		report "$name" SKIP igt-tests-with-real-libigt "$REAL_IGT_SKIP"
+		return
+	fi
+	[[ -n "$REAL_IGT_DIR" && "$arch" == x86_64 && ${#binaries[@]} -gt 0 ]] || return 0
+	local main_bins=("${binaries[@]}")
+	suite_igt_dir="$REAL_IGT_DIR"
+	run_suite "$name/real-igt" "$name" "$ko" "$(IFS=,; echo "${main_bins[*]}")"
+	suite_igt_dir=""
+	for bin in "${main_bins[@]}"; do
+		a="$SWGPU_BUILD/results/$name/$bin.log"
+		b="$SWGPU_BUILD/results/$name-real-igt/$bin.log"
+		[[ -f "$a" && -f "$b" ]] || continue
+		if diff="$(diff <(parse_igt "$bin" "$a" | sort) <(parse_igt "$bin" "$b" | sort))"; then
+			report "$name/real-igt" PASS "$bin-same-results"
+		else
+			report "$name/real-igt" FAIL "$bin-same-results" \
+				"lib/ and upstream libigt differ (< lib/, > libigt): $(grep '^[<>]' <<<"$diff" | head -n 6 | paste -sd';')"
+		fi
+	done
 }
 
 # check_kernel NAME: everything for one kernel; prints its result lines
@@ -364,6 +434,7 @@ check_kernel() {
 
 	select_binaries "$ub/igt"
 	((main_suite)) && run_suite "$name" "$name" "$ko" "$test"
+	[[ -z "$test" ]] && check_real_igt "$name" "$ko"
 
 	# The memory pressure suite: a small guest with a swap disk (a
 	# sparse image, gone afterwards), then one without swap. x86_64
@@ -412,6 +483,9 @@ check_kernel() {
 			tail -n 20 "$SWGPU_BUILD/$name/bench-quick.log" | sed 's/^/    /'
 			report "$name" FAIL bench-quick "log: $SWGPU_BUILD/$name/bench-quick.log"
 		fi
+		if grep -q 'infrastructure fault' "$SWGPU_BUILD/$name/bench-quick.log"; then
+			report "$name" INFRA bench-quick "a guest died before the module was loaded and was retried; log: $SWGPU_BUILD/$name/bench-quick.log"
+		fi
 	fi
 	echo "#counts $passed $failed $skipped $real_tests"
 }
@@ -420,7 +494,6 @@ check_kernel() {
 # Each kernel's lines are printed as soon as it and every kernel before it
 # in the table are done; each job counts for itself and the counts are
 # added up here.
-mkdir -p "$SWGPU_BUILD/results"
 pids=() reports=() shown=0
 
 # show_done: print the reports of the finished jobs at the head of the list.
@@ -466,6 +539,10 @@ done
 ((${#left_out[@]} == 0)) || log "left out: ${left_out[*]}"
 if ((failed == 0 && real_tests == 0)); then
 	report host FAIL no-tests "no IGT subtest or KTAP test case ran"
+fi
+if [[ -s "$SWGPU_RECAP" ]]; then
+	echo "---- failures and infrastructure retries of this run ----"
+	cat "$SWGPU_RECAP"
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

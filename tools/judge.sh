@@ -10,15 +10,22 @@
 
 passed=0 failed=0 skipped=0 real_tests=0
 
-# report TAG PASS|FAIL|SKIP NAME [DETAIL]
+# report TAG PASS|FAIL|SKIP|INFRA NAME [DETAIL]
+# FAIL and INFRA lines are also appended to $SWGPU_RECAP when it is set,
+# so that the end of a long run repeats them (CI shows only its tail).
+# INFRA is not counted: it says a guest was retried.
 report() {
-	local tag="$1" status="$2" name="$3" detail="${4:-}"
+	local tag="$1" status="$2" name="$3" detail="${4:-}" line
 	case "$status" in
 	PASS) passed=$((passed + 1)) ;;
 	FAIL) failed=$((failed + 1)) ;;
 	SKIP) skipped=$((skipped + 1)) ;;
 	esac
-	echo "[$tag] $status $name${detail:+ ($detail)}"
+	line="[$tag] $status $name${detail:+ ($detail)}"
+	echo "$line"
+	if [[ -n "${SWGPU_RECAP:-}" && ( "$status" == FAIL || "$status" == INFRA ) ]]; then
+		echo "$line" >>"$SWGPU_RECAP"
+	fi
 }
 
 # IGT stdout of one binary -> "RESULT NAME" lines. Dynamic subtests become

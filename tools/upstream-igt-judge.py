@@ -5,7 +5,9 @@
 
 DIR holds one directory per column (tools/vm/guest-igt.sh): vgem (the
 in-tree vgem), vgem_compat (swgpu as "vgem"), native (swgpu as "swgpu"),
-each with igt_runner's runner/results.json. Writes DIR/table.txt (every
+each with igt_runner's runner/results.json and left-out.txt (the tests the
+guest left out, a line "TEST<TAB>why" each; such a test is one SKIP with
+that reason). Writes DIR/table.txt (every
 subtest, the three results side by side, every SKIP's reason) and prints
 one judgement per line for tools/check.sh:
 
@@ -88,6 +90,15 @@ def load(path, col):
     return out
 
 
+def load_left_out(path):
+    """{test: why} from a column's left-out.txt (none: {})."""
+    try:
+        with open(path) as f:
+            return dict(l.rstrip("\n").split("\t", 1) for l in f if "\t" in l)
+    except OSError:
+        return {}
+
+
 def skip_reason(text):
     """IGT's own words for a skip: the requirement that was not met."""
     lines = [l.strip() for l in text.splitlines() if l.strip()]
@@ -119,6 +130,12 @@ def first_error(text):
 def main():
     kernel, top = sys.argv[1], sys.argv[2]
     runs = {c: load(os.path.join(top, c, "runner", "results.json"), c) for c in COLUMNS}
+    left_out = {c: load_left_out(os.path.join(top, c, "left-out.txt")) for c in COLUMNS}
+    for c in COLUMNS:
+        # Every test left out: the runner did not start.
+        if runs[c] is None and left_out[c] and \
+                not os.path.exists(os.path.join(top, c, "runner.exit")):
+            runs[c] = {}
     names = sorted(set().union(*[set(r) for r in runs.values() if r]))
     out = []
     # A column that had no test to run was not booted: no directory.
@@ -134,6 +151,8 @@ def main():
             if ran[col]:
                 out.append(("FAIL", tag, "results", "no results.json from igt_runner"))
             continue
+        for test, why in sorted(left_out[col].items()):
+            out.append(("SKIP", tag, test, why))
         for name in names:
             ref_res = ref.get(name, (None, ""))[0] if ref else None
             if name not in run:
@@ -177,6 +196,9 @@ def main():
             f.write("%-*s  %-12s  %-17s  %-12s\n" % (width, name, *cells))
         f.write("\n-: not run in that column (native runs no DRIVER_VGEM test; syncobj_* run"
                 " on native only:\n   the in-tree vgem has no syncobjs, swgpu as vgem is the same code)\n")
+        for c in COLUMNS:
+            for test, why in sorted(left_out[c].items()):
+                reasons.append("%s [%s] not run: %s" % (test, TITLES[c], why))
         if reasons:
             f.write("\n" + "\n".join(reasons) + "\n")
         if NOTES:

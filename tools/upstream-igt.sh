@@ -4,6 +4,12 @@
 #   tools/upstream-igt.sh build    build (or find cached) and print the
 #                                  build directory: TESTS/ and runner/
 #   tools/upstream-igt.sh tests    print the upstream tests that check runs
+#   tools/upstream-igt.sh needs-sw-sync
+#                                  print those that need the kernel's SW_SYNC
+#   tools/upstream-igt.sh ours IGTBUILD OUTDIR
+#                                  build our igt-tests/swgpu_* against that
+#                                  build's libigt, as IGT builds its own
+#                                  tests, into OUTDIR (log: OUTDIR/build.log)
 #
 # The source: $SWGPU_IGT_SRC, a tarball or an unpacked tree (.ci/run points
 # it at the shared snapshot). Unset: the pinned commit is downloaded once
@@ -31,6 +37,12 @@ IGT_TESTS=(
 	core_setmaster_vs_auth core_debugfs core_sysfs
 	syncobj_basic syncobj_wait syncobj_timeline syncobj_eventfd
 )
+
+# Every subtest of these requires SW_SYNC in a fixture
+# (igt_require_sw_sync: on Debian's 6.12, 218 of 218 skipped). Where the
+# guest kernel has no sw_sync, tools/vm/guest-igt.sh leaves them out, saying
+# why, rather than start one process per subtest just to see it skip.
+IGT_NEED_SW_SYNC=(sw_sync syncobj_wait syncobj_timeline syncobj_eventfd)
 
 IGT_PACKAGES=(
 	meson ninja-build pkg-config python3 gcc flex bison libdrm-dev
@@ -125,8 +137,59 @@ build() {
 	echo "$dir/build"
 }
 
+# ours IGTBUILD OUTDIR: igt-tests/ is written against the IGT API and
+# builds against lib/, our own small implementation of it. Built here
+# against the real libigt, with the compiler command IGT uses for its own
+# tests (taken from the build's compile_commands.json, vgem_basic's), the
+# same sources must compile, link and behave the same (tools/check.sh
+# compares the two runs).
+ours() {
+	local igt="$1" out="$2" cmd flags=() f name rc=0
+	mkdir -p "$out"
+	cmd="$(python3 - "$igt/compile_commands.json" <<-'PY'
+		import json, shlex, sys
+		for e in json.load(open(sys.argv[1])):
+		    if e["file"].endswith("/tests/vgem_basic.c"):
+		        words = shlex.split(e["command"])[1:]
+		        keep, skip = [], False
+		        for w in words:
+		            if skip:
+		                skip = False
+		            elif w in ("-o", "-c", "-MQ", "-MF"):
+		                skip = True
+		            elif w.endswith(".c") or w in ("-MD", "-fdiagnostics-color=always") or w.startswith("-Itests"):
+		                pass
+		            elif w.startswith("-I") and not w.startswith("-I/"):
+		                keep.append("-I" + e["directory"] + "/" + w[2:])
+		            elif w == "-include":
+		                keep.append(w)
+		            else:
+		                keep.append(w)
+		        print(shlex.join(keep))
+		        break
+		PY
+	)" || true
+	[[ -n "$cmd" ]] || die "no compiler command for IGT's own tests in $igt/compile_commands.json"
+	read -ra flags <<<"$cmd"
+	# -include config.h is found through IGT's build directory.
+	flags+=(-I"$igt" -I"$SWGPU_REPO/igt-tests" -I"$SWGPU_REPO/include/uapi/drm" -Werror)
+	: >"$out/build.log"
+	(cd "$igt" && cc "${flags[@]}" -c -o "$out/swgpu_common.o" \
+		"$SWGPU_REPO/igt-tests/swgpu_common.c") >>"$out/build.log" 2>&1 || rc=1
+	for f in "$SWGPU_REPO"/igt-tests/swgpu_*.c; do
+		name="$(basename "$f" .c)"
+		[[ "$name" == swgpu_common ]] && continue
+		(cd "$igt" && cc "${flags[@]}" -o "$out/$name" "$f" "$out/swgpu_common.o" \
+			-L"$igt/lib" -ligt -Wl,-rpath,"$igt/lib" $(pkg-config --libs libdrm) -lm) \
+			>>"$out/build.log" 2>&1 || rc=1
+	done
+	((rc == 0)) || { tail -n 30 "$out/build.log" >&2; die "our tests do not build against upstream IGT, log: $out/build.log"; }
+}
+
 case "${1:-}" in
 build) build ;;
+ours)  ours "${2:?IGTBUILD}" "${3:?OUTDIR}" ;;
 tests) printf '%s\n' "${IGT_TESTS[@]}" ;;
+needs-sw-sync) printf '%s\n' "${IGT_NEED_SW_SYNC[@]}" ;;
 *)     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -22,6 +22,9 @@
 #   runner/results.json  IGT's results (the format DRM CI reads)
 #   runner.log           igt_runner's output; runner.exit its exit status
 #   harness.ktap         module-load, module-unload (MODULE, or vgem)
+#   left-out.txt         "TEST<TAB>why" for each test left out: those of
+#                        $SWGPU_IGT_NEED_SW_SYNC (comma list) where the
+#                        kernel has no sw_sync
 #   dmesg.txt            the kernel log
 # Results are judged on the host; this exits non-zero only when the
 # harness itself breaks.
@@ -79,24 +82,46 @@ if ! "${load[@]}"; then
 fi
 ktap ok module-load
 
+# IGT's kernel_has_sw_sync(): the debugfs file, after trying the module.
+: >"$SWGPU_OUT/left-out.txt"
+if [[ ! -e /sys/kernel/debug/sync/sw_sync ]] &&
+	! { modprobe -q -d "$SWGPU_MODROOT" -S "$SWGPU_KVER" sw_sync 2>/dev/null &&
+		[[ -e /sys/kernel/debug/sync/sw_sync ]]; }; then
+	kept=()
+	for t in ${tests//,/ }; do
+		if [[ ",${SWGPU_IGT_NEED_SW_SYNC:-}," == *",${t%%@*},"* ]]; then
+			printf '%s\tneeds SW_SYNC, which igt_require_sw_sync() asks for in every subtest; %s has none\n' \
+				"$t" "$SWGPU_KVER" >>"$SWGPU_OUT/left-out.txt"
+		else
+			kept+=("$t")
+		fi
+	done
+	tests="$(IFS=,; echo "${kept[*]}")"
+fi
+
 list=/tmp/igt-test-list
 tr ',' '\n' <<<"$tests" | sed '/^$/d; s/^/igt@/' >"$list"
-echo "guest-igt: $column: running $(paste -sd' ' "$list") with IGT_FORCE_DRIVER=$driver"
-start="$(cut -d' ' -f1 /proc/uptime)"
-rc=0
-# One process per subtest (igt_runner 2.2's --multiple-mode garbles the
-# stderr it records). The runner writes its many small files to the
-# guest's tmpfs, not to the results share over 9p, and the whole directory
-# is copied there at the end. --per-test-timeout: a hung subtest is killed
-# and reported as a timeout; the outer timeout only guards the runner.
-IGT_FORCE_DRIVER="$driver" timeout -k 10 "$((timeout_s * 4))" \
-	"$igt/runner/igt_runner" --overwrite --test-list "$list" \
-	--per-test-timeout "$timeout_s" "${runner_env[@]}" \
-	"$igt/tests" /tmp/igt-results >"$SWGPU_OUT/runner.log" 2>&1 || rc=$?
-cp -a /tmp/igt-results "$SWGPU_OUT/runner"
-echo "$rc" >"$SWGPU_OUT/runner.exit"
-end="$(cut -d' ' -f1 /proc/uptime)"
-echo "guest-igt: igt_runner exited $rc after $(awk "BEGIN { print $end - $start }")s"
+if [[ -s "$list" ]]; then
+	echo "guest-igt: $column: running $(paste -sd' ' "$list") with IGT_FORCE_DRIVER=$driver"
+	start="$(cut -d' ' -f1 /proc/uptime)"
+	rc=0
+	# One process per subtest (igt_runner 2.2's --multiple-mode garbles
+	# the stderr it records). The runner writes its many small files to
+	# the guest's tmpfs, not to the results share over 9p, and the whole
+	# directory is copied there at the end. --per-test-timeout: a hung
+	# subtest is killed and reported as a timeout; the outer timeout only
+	# guards the runner.
+	IGT_FORCE_DRIVER="$driver" timeout -k 10 "$((timeout_s * 4))" \
+		"$igt/runner/igt_runner" --overwrite --test-list "$list" \
+		--per-test-timeout "$timeout_s" "${runner_env[@]}" \
+		"$igt/tests" /tmp/igt-results >"$SWGPU_OUT/runner.log" 2>&1 || rc=$?
+	cp -a /tmp/igt-results "$SWGPU_OUT/runner"
+	echo "$rc" >"$SWGPU_OUT/runner.exit"
+	end="$(cut -d' ' -f1 /proc/uptime)"
+	echo "guest-igt: igt_runner exited $rc after $(awk "BEGIN { print $end - $start }")s"
+else
+	echo "guest-igt: $column: every test was left out (left-out.txt)"
+fi
 
 # Every test closed what it opened: the module must unload.
 if [[ ! -d "/sys/module/$module" ]] || rmmod "$module"; then
