@@ -186,19 +186,33 @@ static void sync_file_export(void)
  */
 static void cpu_access_waits(bool dmabuf_sync)
 {
-	unsigned int saved = swgpu_fence_timeout_ms();
+	unsigned int saved = swgpu_fence_timeout_ms(), ms;
 	uint32_t handle;
 	int dmabuf, sf;
 
-	swgpu_set_fence_timeout_ms(200);
-	handle = create(4 * 4096);
-	dmabuf = swgpu_prime_export(render, handle);
-	swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE);
-	swgpu_set_fence_timeout_ms(saved);
+	/*
+	 * The fence must still be pending when the access starts, or the
+	 * test shows nothing. A slow guest (the debug tier on a busy host)
+	 * can spend the whole timeout between the attach and here: then
+	 * try again with twice the time, up to a minute.
+	 */
+	for (ms = 200; ; ms *= 2) {
+		igt_assert_f(ms <= 60000,
+			     "a fence expired before the next ioctl even at %u ms\n", ms / 2);
+		swgpu_set_fence_timeout_ms(ms);
+		handle = create(4 * 4096);
+		dmabuf = swgpu_prime_export(render, handle);
+		swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE);
+		swgpu_set_fence_timeout_ms(saved);
 
-	sf = export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
-	igt_require_f(sf >= 0, "no DMA_BUF_IOCTL_EXPORT_SYNC_FILE\n");
-	igt_assert_eq(swgpu_sync_file_status(sf), 0);
+		sf = export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
+		igt_require_f(sf >= 0, "no DMA_BUF_IOCTL_EXPORT_SYNC_FILE\n");
+		if (swgpu_sync_file_status(sf) == 0)
+			break;
+		close(sf);
+		close(dmabuf);
+		swgpu_gem_close(render, handle);
+	}
 
 	if (dmabuf_sync) {
 		swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
