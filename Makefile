@@ -4,7 +4,8 @@ KERNEL ?= all
 TEST ?=
 SHELL := /bin/bash
 
-.PHONY: help all module check run shell bench tiers checkpatch clean
+.PHONY: help all module check run shell bench tiers checkpatch clean \
+	install uninstall dkms-install dkms-uninstall
 
 KERNELS = $(shell awk -F'|' '!/^[[:space:]]*(\#|$$)/ { gsub(/[[:space:]]/, "", $$1); print $$1 }' tools/kernels.conf)
 
@@ -20,6 +21,11 @@ help:
 	@echo "make module    build swgpu.ko for every Debian kernel of the table into build/NAME"
 	@echo "               (W=1 and sparse; warnings fail; KERNEL=name for one)"
 	@echo "make checkpatch  run the kernel's checkpatch.pl on the driver and headers"
+	@echo "make install   install swgpu.ko for the running kernel (KVER=release, KDIR=its build"
+	@echo "               tree) into updates/, the uAPI header, swgpu.pc and a modprobe.d"
+	@echo "               example (DESTDIR=, PREFIX=/usr); make uninstall removes them"
+	@echo "make dkms-install  the module's sources into /usr/src and DKMS, which rebuilds"
+	@echo "               it for every kernel (make dkms-uninstall removes it)"
 	@echo "make clean     remove build/ (the kernel cache outside the tree stays)"
 	@echo "kernels: $(KERNELS)"
 
@@ -48,6 +54,11 @@ shell:
 
 checkpatch:
 	tools/checkpatch.sh
+
+# tools/install.sh reads KVER, KDIR, DESTDIR and PREFIX from the
+# environment, where make puts its command-line variables.
+install uninstall dkms-install dkms-uninstall:
+	tools/install.sh $@
 
 clean:
 	rm -rf build
