@@ -5,7 +5,7 @@ TEST ?=
 SHELL := /bin/bash
 
 .PHONY: help all module check run shell bench tiers checkpatch clean \
-	install uninstall dkms-install dkms-uninstall
+	install uninstall dkms-install dkms-uninstall deb
 
 KERNELS = $(shell awk -F'|' '!/^[[:space:]]*(\#|$$)/ { gsub(/[[:space:]]/, "", $$1); print $$1 }' tools/kernels.conf)
 
@@ -26,6 +26,7 @@ help:
 	@echo "               example (DESTDIR=, PREFIX=/usr); make uninstall removes them"
 	@echo "make dkms-install  the module's sources into /usr/src and DKMS, which rebuilds"
 	@echo "               it for every kernel (make dkms-uninstall removes it)"
+	@echo "make deb       Debian packages swgpu-dkms and swgpu-dev into build/deb/ (lintian-checked)"
 	@echo "make clean     remove build/ (the kernel cache outside the tree stays)"
 	@echo "kernels: $(KERNELS)"
 
@@ -59,6 +60,9 @@ checkpatch:
 # environment, where make puts its command-line variables.
 install uninstall dkms-install dkms-uninstall:
 	tools/install.sh $@
+
+deb:
+	tools/deb.sh
 
 clean:
 	rm -rf build
