@@ -4,7 +4,7 @@ KERNEL ?= all
 TEST ?=
 SHELL := /bin/bash
 
-.PHONY: help all module check run shell bench tiers checkpatch clean \
+.PHONY: help all module check check-install run shell bench tiers checkpatch clean \
 	install uninstall dkms-install dkms-uninstall deb
 
 KERNELS = $(shell awk -F'|' '!/^[[:space:]]*(\#|$$)/ { gsub(/[[:space:]]/, "", $$1); print $$1 }' tools/kernels.conf)
@@ -12,7 +12,8 @@ KERNELS = $(shell awk -F'|' '!/^[[:space:]]*(\#|$$)/ { gsub(/[[:space:]]/, "", $
 help:
 	@echo "make check     build and test swgpu in QEMU on every kernel of tools/kernels.conf:"
 	@echo "               Debian's 6.1, 6.12, 6.12-rt, 7.2, 7.2-rt, 7.3-rc, and the test"
-	@echo "               tiers whose kernels are built (KERNEL=name|all, TEST=binary[:subtest])"
+	@echo "               tiers whose kernels are built (KERNEL=name|all, TEST=binary[:subtest]),"
+	@echo "               then the install path once (make check-install; TEST=install: only it)"
 	@echo "make tiers     build the debug (lockdep, KASAN, kmemleak) and i386 HIGHMEM"
 	@echo "               tier kernels (about 15 min each, cached), so make check runs them"
 	@echo "make run       the main job: boot a kernel, show swgpu sharing buffers with vgem"
@@ -27,6 +28,8 @@ help:
 	@echo "make dkms-install  the module's sources into /usr/src and DKMS, which rebuilds"
 	@echo "               it for every kernel (make dkms-uninstall removes it)"
 	@echo "make deb       Debian packages swgpu-dkms and swgpu-dev into build/deb/ (lintian-checked)"
+	@echo "make check-install  build the packages, install them in Debian roots (bookworm:"
+	@echo "               6.1 and 6.12; unstable: 7.2), boot the module DKMS built, purge"
 	@echo "make clean     remove build/ (the kernel cache outside the tree stays)"
 	@echo "kernels: $(KERNELS)"
 
@@ -63,6 +66,9 @@ install uninstall dkms-install dkms-uninstall:
 
 deb:
 	tools/deb.sh
+
+check-install:
+	tools/check-install.sh
 
 clean:
 	rm -rf build
