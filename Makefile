@@ -4,14 +4,16 @@ KERNEL ?= all
 TEST ?=
 SHELL := /bin/bash
 
-.PHONY: help all module check run shell bench tiers checkpatch clean
+.PHONY: help all module check check-install run shell bench tiers checkpatch clean \
+	install uninstall dkms-install dkms-uninstall deb
 
 KERNELS = $(shell awk -F'|' '!/^[[:space:]]*(\#|$$)/ { gsub(/[[:space:]]/, "", $$1); print $$1 }' tools/kernels.conf)
 
 help:
 	@echo "make check     build and test swgpu in QEMU on every kernel of tools/kernels.conf:"
 	@echo "               Debian's 6.1, 6.12, 6.12-rt, 7.2, 7.2-rt, 7.3-rc, and the test"
-	@echo "               tiers whose kernels are built (KERNEL=name|all, TEST=binary[:subtest])"
+	@echo "               tiers whose kernels are built (KERNEL=name|all, TEST=binary[:subtest]),"
+	@echo "               then the install path once (make check-install; TEST=install: only it)"
 	@echo "make tiers     build the debug (lockdep, KASAN, kmemleak) and i386 HIGHMEM"
 	@echo "               tier kernels (about 15 min each, cached), so make check runs them"
 	@echo "make run       the main job: boot a kernel, show swgpu sharing buffers with vgem"
@@ -20,6 +22,14 @@ help:
 	@echo "make module    build swgpu.ko for every Debian kernel of the table into build/NAME"
 	@echo "               (W=1 and sparse; warnings fail; KERNEL=name for one)"
 	@echo "make checkpatch  run the kernel's checkpatch.pl on the driver and headers"
+	@echo "make install   install swgpu.ko for the running kernel (KVER=release, KDIR=its build"
+	@echo "               tree) into updates/, the uAPI header, swgpu.pc and a modprobe.d"
+	@echo "               example (DESTDIR=, PREFIX=/usr); make uninstall removes them"
+	@echo "make dkms-install  the module's sources into /usr/src and DKMS, which rebuilds"
+	@echo "               it for every kernel (make dkms-uninstall removes it)"
+	@echo "make deb       Debian packages swgpu-dkms and swgpu-dev into build/deb/ (lintian-checked)"
+	@echo "make check-install  build the packages, install them in Debian roots (bookworm:"
+	@echo "               6.1 and 6.12; unstable: 7.2), boot the module DKMS built, purge"
 	@echo "make clean     remove build/ (the kernel cache outside the tree stays)"
 	@echo "kernels: $(KERNELS)"
 
@@ -48,6 +58,17 @@ shell:
 
 checkpatch:
 	tools/checkpatch.sh
+
+# tools/install.sh reads KVER, KDIR, DESTDIR and PREFIX from the
+# environment, where make puts its command-line variables.
+install uninstall dkms-install dkms-uninstall:
+	tools/install.sh $@
+
+deb:
+	tools/deb.sh
+
+check-install:
+	tools/check-install.sh
 
 clean:
 	rm -rf build

@@ -8,7 +8,8 @@
 # that is available; a test tier runs only once its kernel is built (make
 # tiers; naming it builds it), and what is left out is said, with why.
 # --test upstream_igt runs only upstream IGT; --test vgem_basic[:unload]
-# (any test of tools/upstream-igt.sh tests) that upstream test only.
+# (any test of tools/upstream-igt.sh tests) that upstream test only;
+# --test install only the install path (below).
 #
 # For each kernel: fetch it (tools/vm/fetch-kernel.sh), build the module
 # against it (W=1 and sparse, warnings fail; in its suite's build root),
@@ -25,6 +26,11 @@
 # on 7.2 our IGT binaries built against upstream's libigt, which must end
 # as they did with our lib/ (check_real_igt), then tools/bench.sh --quick
 # (run, not judged). checkpatch runs once.
+# The install path runs once, as one more job after the kernels
+# (tools/check-install.sh: make deb, lintian, the packages installed in
+# bookworm and unstable roots, the module DKMS built there booted on 6.1,
+# 6.12 and 7.2; results tagged install/...): with KERNEL=all and no TEST,
+# or alone with --test install; SWGPU_CHECK_INSTALL=0 leaves it out.
 # Two kernels run at a time (SWGPU_JOBS). A guest that dies before
 # the module is loaded is an infrastructure fault: it is retried once and
 # reported as such; once the module is loaded nothing is retried.
@@ -86,8 +92,18 @@ OWN_BOOT_TESTS=(swgpu_pressure)
 . "$SWGPU_REPO/tools/judge.sh"
 
 # ---- which kernels ----
-kernels=() left_out=()
-if [[ "$kernel" == all ]]; then
+kernels=() left_out=() check_install=0
+if [[ "$kernel" == all && ( -z "$test" || "$test" == install ) ]]; then
+	if [[ "${SWGPU_CHECK_INSTALL:-1}" == 0 ]]; then
+		left_out+=("install (SWGPU_CHECK_INSTALL=0)")
+	else
+		check_install=1
+	fi
+fi
+if [[ "$test" == install ]]; then
+	[[ "$kernel" == all ]] || die "--test install runs on its own kernels: use it with --kernel all"
+	((check_install)) || die "--test install with SWGPU_CHECK_INSTALL=0 leaves nothing to run"
+elif [[ "$kernel" == all ]]; then
 	for name in $(kernel_names); do
 		kernel_row "$name"
 		if [[ "$K_SUITE" == tier ]]; then
@@ -233,37 +249,15 @@ select_binaries "$SWGPU_BUILD/igt"
 # The main run is wanted unless the selection names only an own-boot test
 # or upstream IGT.
 main_suite=1
-if [[ -n "$test" && ${#binaries[@]} -eq 0 && $is_ktap_suite == 0 ]]; then
+if [[ "$test" == install ]]; then
+	main_suite=0
+elif [[ -n "$test" && ${#binaries[@]} -eq 0 && $is_ktap_suite == 0 ]]; then
 	main_suite=0
 	((${#own_boot_binaries[@]} || UPSTREAM_IGT_ONLY)) ||
 		report host FAIL "${test%%:*}" "no such test binary in $SWGPU_BUILD/igt"
 fi
 
 # ---- one kernel ----
-
-# module_loaded RES MODULE: whether the guest got as far as loading MODULE
-# (the guest scripts say "loaded MODULE" on the console once insmod
-# returned).
-module_loaded() {
-	grep -qE "^guest-(load|highmem): loaded $2( |\$)" "$1/console.log" 2>/dev/null
-}
-
-# boot_guest TAG RES MODULE BOOT_ARGS...: tools/vm/boot.sh BOOT_ARGS, and
-# once more when the guest died or hung before MODULE was loaded: that is
-# not the module's doing, and it is reported as an infrastructure fault.
-# Once the module is loaded nothing is retried. Sets boot_rc.
-boot_guest() {
-	local tag="$1" res="$2" mod="$3"
-	shift 3
-	boot_rc=0
-	"$VM/boot.sh" "$@" || boot_rc=$?
-	if ((boot_rc == 125)) && ! module_loaded "$res" "$mod"; then
-		mv "$res/console.log" "$res/console.infra-fault.log"
-		report "$tag" INFRA vm "the guest died or hung before $mod was loaded; console: $res/console.infra-fault.log; retrying once"
-		boot_rc=0
-		"$VM/boot.sh" "$@" || boot_rc=$?
-	fi
-}
 
 # run_suite TAG NAME KO SELECTION: boot kernel NAME with module KO, run
 # the selected tests (BINARY[:SUBTEST] or a comma list) and judge the
@@ -501,7 +495,7 @@ show_done() {
 	local rep p f s r t name
 	while ((shown < ${#pids[@]})) && ! kill -0 "${pids[$shown]}" 2>/dev/null; do
 		wait "${pids[$shown]}" || true
-		rep="${reports[$shown]}" name="${kernels[$shown]}"
+		rep="${reports[$shown]}" name="${job_names[$shown]}"
 		shown=$((shown + 1))
 		if ! grep -q '^#counts ' "$rep"; then
 			cat "$rep"
@@ -517,7 +511,9 @@ show_done() {
 	done
 }
 
-for name in "${kernels[@]}"; do
+job_names=("${kernels[@]}")
+((check_install)) && job_names+=(install)
+for name in "${job_names[@]}"; do
 	while (($(jobs -rp | wc -l) >= max_jobs)); do
 		wait -n || true
 		show_done
@@ -525,7 +521,14 @@ for name in "${kernels[@]}"; do
 	rep="$SWGPU_BUILD/results/$name.report"
 	(
 		start=$SECONDS
-		check_kernel "$name"
+		if [[ "$name" == install ]]; then
+			# Its own process; its counts come back in the same form.
+			install_args=(--counts)
+			((verbose)) && install_args+=(--verbose)
+			"$SWGPU_REPO/tools/check-install.sh" "${install_args[@]}" || true
+		else
+			check_kernel "$name"
+		fi
 		echo "#time $((SECONDS - start))"
 	) >"$rep" &
 	pids+=($!)

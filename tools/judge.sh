@@ -149,3 +149,27 @@ judge_results() {
 	fi
 }
 
+# module_loaded RES MODULE: whether the guest got as far as loading MODULE
+# (the guest scripts say "loaded MODULE" on the console once insmod
+# returned).
+module_loaded() {
+	grep -qE "^guest-(load|highmem): loaded $2( |\$)" "$1/console.log" 2>/dev/null
+}
+
+# boot_guest TAG RES MODULE BOOT_ARGS...: tools/vm/boot.sh BOOT_ARGS, and
+# once more when the guest died or hung before MODULE was loaded: that is
+# not the module's doing, and it is reported as an infrastructure fault.
+# Once the module is loaded nothing is retried. Sets boot_rc. Every
+# suite boots through here (check.sh, check-install.sh): one policy.
+boot_guest() {
+	local tag="$1" res="$2" mod="$3"
+	shift 3
+	boot_rc=0
+	"$VM/boot.sh" "$@" || boot_rc=$?
+	if ((boot_rc == 125)) && ! module_loaded "$res" "$mod"; then
+		mv "$res/console.log" "$res/console.infra-fault.log"
+		report "$tag" INFRA vm "the guest died or hung before $mod was loaded; console: $res/console.infra-fault.log; retrying once"
+		boot_rc=0
+		"$VM/boot.sh" "$@" || boot_rc=$?
+	fi
+}

@@ -123,6 +123,16 @@ suite_apt() {
 	fi
 }
 
+# host_apt_sources: the host's own apt sources file (bookworm, its updates
+# and security entries), for roots of the host's suite.
+host_apt_sources() {
+	local f
+	for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
+		[[ -s "$f" ]] && { echo "$f"; return 0; }
+	done
+	die "cannot find the host's apt sources"
+}
+
 # The Debian archive the host's apt already uses (its bookworm entry).
 host_archive_uri() {
 	local uri

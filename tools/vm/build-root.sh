@@ -7,9 +7,11 @@
 # suite's kernels are built, since a module must be built by the compiler
 # that built its kernel (unstable's is gcc 16; its kbuild tools link
 # against unstable's libc). fetch-kernel.sh calls it when a kernel's
-# package version moves. Nothing of the host changes: the root is a plain
-# directory, apt inside it reads the host's archive address with private
-# options (experimental: sid plus experimental).
+# package version moves; tools/check-install.sh makes the roots it
+# installs the Debian packages into with it (with dkms). Nothing of the
+# host changes: the root is a plain directory, apt inside it reads the
+# host's archive address with private options (experimental: sid plus
+# experimental; bookworm: the host's own sources, security included).
 #
 # build_in_root (tools/lib.sh) runs make inside it, with /proc mounted in
 # a private mount namespace (objtool needs it).
@@ -25,8 +27,13 @@ uri="$(host_archive_uri)"
 key=/usr/share/keyrings/debian-archive-keyring.gpg
 sources=("deb [signed-by=$key] $uri sid main")
 [[ "$suite" == experimental ]] && sources+=("deb [signed-by=$key] $uri experimental main")
-[[ "$suite" == sid || "$suite" == experimental ]] ||
+# Bookworm's kernels come partly from its security suite: a bookworm root
+# reads the host's own sources (mmdebstrap copies the file into it).
+if [[ "$suite" == bookworm ]]; then
+	sources=("$(host_apt_sources)")
+elif [[ "$suite" != sid && "$suite" != experimental ]]; then
 	sources=("deb [signed-by=$key] $uri $suite main")
+fi
 
 rm -rf "$dir"
 log "making a $suite build root in $dir (about a minute)"
