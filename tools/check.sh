@@ -23,6 +23,11 @@
 # not loaded), upstream IGT's tests on the in-tree vgem, swgpu as vgem and
 # swgpu (check_upstream_igt; x86_64 guests, 6.12 and 7.2 by default),
 # then tools/bench.sh --quick (run, not judged). checkpatch runs once.
+# The kernel bug reproducers of docs/upstream/README.rst: kbug_udmabuf in
+# the main guest of x86_64 kernels (after the suite's kmemleak check),
+# kbug_vgem in an i386 HIGHMEM guest of its own (it oopses where the bug
+# is); a bug they show is reported as KNOWN, neither a pass nor a
+# failure (tools/judge.sh).
 # Two kernels run at a time (SWGPU_JOBS). A guest that dies before
 # the module is loaded is an infrastructure fault: it is retried once and
 # reported as such; once the module is loaded nothing is retried.
@@ -31,9 +36,9 @@
 # IGT in NAME-igt/ with its three-column table.txt).
 #
 # Prints one line per result, "[6.12] PASS swgpu_basic/create-sizes", and as
-# the very last line "N passed, N failed, N skipped". Exit 0 only when
-# nothing failed and at least one real test (IGT subtest or KTAP case of a
-# test module) ran.
+# the very last line "N passed, N failed, N skipped, N known kernel bugs".
+# Exit 0 only when nothing failed and at least one real test (IGT subtest
+# or KTAP case of a test module) ran; a KNOWN kernel bug does not fail it.
 #
 # Env: SWGPU_JOBS (kernels at a time, default 2), SWGPU_TEST_TIMEOUT (s per
 #      test binary, default 600 times the kernel's slowness),
@@ -64,7 +69,9 @@ done
 export SWGPU_SPARSE="${SWGPU_SPARSE:-1}"
 max_jobs="${SWGPU_JOBS:-2}"
 # KTAP suites run in the guest after the IGT binaries (see guest-tests.sh).
-KTAP_SUITES=(cpu_access module_lifetime highmem_pages)
+KTAP_SUITES=(cpu_access module_lifetime highmem_pages kbug_udmabuf)
+# Kernel bug reproducers that boot guests of their own.
+OWN_GUEST_KBUGS=(kbug_vgem)
 # vgem_compat=1 runs this subset with swgpu registered as "vgem" and the
 # in-tree vgem not loaded: unmodified vgem clients must find swgpu.
 COMPAT_TESTS=(swgpu_basic swgpu_gem swgpu_prime swgpu_fence swgpu_cpu_access
@@ -85,7 +92,11 @@ if [[ "$kernel" == all ]]; then
 				left_out+=("$name (SWGPU_TIERS=0)")
 				continue
 			elif ! "$VM/fetch-kernel.sh" --cached-only "$name" >/dev/null 2>&1; then
-				left_out+=("$name (its kernel is not built here: make tiers builds it)")
+				if [[ "$name" == *-patched ]]; then
+					left_out+=("$name (its kernel is not built here: make tiers-patched builds it)")
+				else
+					left_out+=("$name (its kernel is not built here: make tiers builds it)")
+				fi
 				continue
 			fi
 		fi
@@ -121,6 +132,11 @@ build_userspace() {
 		cc=(gcc -m32 -static -D_FILE_OFFSET_BITS=64)
 		runners+=(highmem-probe)
 	fi
+	if [[ "$arch" == i386 ]]; then
+		runners+=(vgem-highmem-mmap)
+	else
+		runners+=(udmabuf-sync-race)
+	fi
 	mkdir -p "$ub/igt" "$ub/ktap"
 	if [[ -f "$SWGPU_REPO/igt-tests/Makefile" ]] &&
 		! env "${env_[@]}" make -C "$SWGPU_REPO/igt-tests" O="$ub/igt" -j"$(nproc)" \
@@ -131,7 +147,8 @@ build_userspace() {
 	for runner in "${runners[@]}"; do
 		src="$SWGPU_REPO/tools/ktap/$runner.c"
 		[[ -f "$src" ]] || src="$SWGPU_REPO/tools/tiers/$runner.c"
-		if ! "${cc[@]}" -Wall -Wextra -Werror -O2 -I"$SWGPU_REPO/include/uapi/drm" \
+		[[ -f "$src" ]] || src="$SWGPU_REPO/tools/kbugs/$runner.c"
+		if ! "${cc[@]}" -Wall -Wextra -Werror -O2 -pthread -I"$SWGPU_REPO/include/uapi/drm" \
 			-I/usr/include/libdrm -o "$ub/ktap/$runner" "$src" \
 			2>"$ub/ktap/$runner.err"; then
 			cat "$ub/ktap/$runner.err" >&2
@@ -207,7 +224,9 @@ select_binaries "$SWGPU_BUILD/igt"
 # The main run is wanted unless the selection names only an own-boot test
 # or upstream IGT.
 main_suite=1
-if [[ -n "$test" && ${#binaries[@]} -eq 0 && $is_ktap_suite == 0 ]]; then
+if [[ " ${OWN_GUEST_KBUGS[*]} " == *" $test "* ]]; then
+	main_suite=0
+elif [[ -n "$test" && ${#binaries[@]} -eq 0 && $is_ktap_suite == 0 ]]; then
 	main_suite=0
 	((${#own_boot_binaries[@]} || UPSTREAM_IGT_ONLY)) ||
 		report host FAIL "${test%%:*}" "no such test binary in $SWGPU_BUILD/igt"
@@ -333,19 +352,46 @@ check_upstream_igt() {
 	log "upstream IGT on $name: table in $top/table.txt"
 }
 
+# check_kbug_vgem NAME: the vgem-highmem-wc reproducer on i386 HIGHMEM
+# kernel NAME, in a guest of its own: where the bug is, the guest oopses
+# by design (judge_kbug_oops tells that oops from any other end). Never
+# retried: an oops here is the expected result, not an infrastructure
+# fault. Results in build/results/NAME-kbug_vgem/.
+check_kbug_vgem() {
+	local name="$1" kdir res boot_rc=0
+	res="$SWGPU_BUILD/results/$name-kbug_vgem"
+	rm -rf "$res"
+	mkdir -p "$res"
+	kdir="$("$VM/fetch-kernel.sh" "$name" 2>/dev/null)"
+	modprobe --show-depends -d "$kdir/root" -S "$(cat "$kdir/release")" vgem |
+		awk '$1 == "insmod" { print $2 }' >"$res/modules.load"
+	if ! grep -q '/vgem\.ko' "$res/modules.load"; then
+		report "$name" FAIL kbug/vgem-highmem-wc "this tier has no vgem module (CONFIG_DRM_VGEM=m in tools/tiers/base.config)"
+		return
+	fi
+	log "running the vgem-highmem-wc reproducer on $name (the guest may oops by design)"
+	# 600 s a run at most: it boots, loads and maps one buffer.
+	"$VM/boot.sh" --kernel "$name" --out "$res" --timeout "$((600 * K_SLOW))" \
+		-- sh "$SWGPU_REPO/tools/tiers/guest-kbug-vgem.sh" "$res/modules.load" \
+		"$SWGPU_BUILD/i386/ktap" >/dev/null 2>&1 || boot_rc=$?
+	judge_kbug_oops "$name" "$res" "$boot_rc" vgem-highmem-wc \
+		"guest-kbug-vgem: running the reproducer" \
+		'BUG: kernel NULL pointer dereference|Oops'
+}
+
 # check_kernel NAME: everything for one kernel; prints its result lines
-# and, last, "#counts PASSED FAILED SKIPPED REAL".
+# and, last, "#counts PASSED FAILED SKIPPED KNOWN REAL".
 check_kernel() {
 	local name="$1" kdir kos ko selection bin arch ub
 	# A job of its own: it counts its own results only.
-	passed=0 failed=0 skipped=0 real_tests=0
+	passed=0 failed=0 skipped=0 known=0 real_tests=0
 	kernel_row "$name"
 	[[ -z "$K_LACKS" ]] || log "$name lacks: $K_LACKS (the tests of those skip there, saying why)"
 	mkdir -p "$SWGPU_BUILD/$name"
 	if ! kdir="$("$VM/fetch-kernel.sh" "$name" 2>"$SWGPU_BUILD/$name/fetch.err")"; then
 		sed 's/^/    /' "$SWGPU_BUILD/$name/fetch.err" | tail -n 20
 		report "$name" FAIL kernel-fetch "log: $SWGPU_BUILD/$name/fetch.err"
-		echo "#counts $passed $failed $skipped $real_tests"
+		echo "#counts $passed $failed $skipped $known $real_tests"
 		return
 	fi
 	arch="$(cat "$kdir/arch")"
@@ -355,7 +401,7 @@ check_kernel() {
 		2>"$SWGPU_BUILD/$name/build-module.err")"; then
 		sed 's/^/    /' "$SWGPU_BUILD/$name/build-module.err" | tail -n 30
 		report "$name" FAIL module-build "log: $SWGPU_BUILD/$name/build.log"
-		echo "#counts $passed $failed $skipped $real_tests"
+		echo "#counts $passed $failed $skipped $known $real_tests"
 		return
 	fi
 	ko="$(grep '/swgpu\.ko$' <<<"$kos" || head -n1 <<<"$kos")"
@@ -388,6 +434,14 @@ check_kernel() {
 		suite_boot_args=() suite_guest_wrapper=()
 	fi
 
+	if [[ -z "$test" || "$test" == kbug_vgem ]]; then
+		if [[ "$arch" == i386 ]]; then
+			check_kbug_vgem "$name"
+		elif [[ "$test" == kbug_vgem ]]; then
+			report "$name" SKIP kbug/vgem-highmem-wc "the bug needs a 32-bit HIGHMEM kernel; $name is $arch"
+		fi
+	fi
+
 	check_upstream_igt "$name" "$ko"
 
 	if [[ -z "$test" ]]; then
@@ -413,7 +467,7 @@ check_kernel() {
 			report "$name" FAIL bench-quick "log: $SWGPU_BUILD/$name/bench-quick.log"
 		fi
 	fi
-	echo "#counts $passed $failed $skipped $real_tests"
+	echo "#counts $passed $failed $skipped $known $real_tests"
 }
 
 # ---- every kernel, $max_jobs at a time ----
@@ -436,11 +490,11 @@ show_done() {
 			continue
 		fi
 		grep -v '^#' "$rep" || true
-		read -r _ p f s r < <(grep '^#counts ' "$rep")
+		read -r _ p f s k r < <(grep '^#counts ' "$rep")
 		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-		real_tests=$((real_tests + r))
+		known=$((known + k)) real_tests=$((real_tests + r))
 		t="$(sed -n 's/^#time //p' "$rep")"
-		log "$name: $p passed, $f failed, $s skipped in ${t}s"
+		log "$name: $p passed, $f failed, $s skipped, $k known kernel bugs in ${t}s"
 	done
 }
 
@@ -467,5 +521,5 @@ done
 if ((failed == 0 && real_tests == 0)); then
 	report host FAIL no-tests "no IGT subtest or KTAP test case ran"
 fi
-echo "$passed passed, $failed failed, $skipped skipped"
+echo "$passed passed, $failed failed, $skipped skipped, $known known kernel bugs"
 ((failed == 0))
