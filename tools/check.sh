@@ -354,9 +354,11 @@ check_upstream_igt() {
 
 # check_kbug_vgem NAME: the vgem-highmem-wc reproducer on i386 HIGHMEM
 # kernel NAME, in a guest of its own: where the bug is, the guest oopses
-# by design (judge_kbug_oops tells that oops from any other end). Never
-# retried: an oops here is the expected result, not an infrastructure
-# fault. Results in build/results/NAME-kbug_vgem/.
+# by design (judge_kbug_oops tells that oops from any other end). An oops
+# once the reproducer has started is its result and never retried; a
+# guest that died before it started (a boot panic under TCG) is an
+# infrastructure fault, retried once as run_suite does. Results in
+# build/results/NAME-kbug_vgem/.
 check_kbug_vgem() {
 	local name="$1" kdir res boot_rc=0
 	res="$SWGPU_BUILD/results/$name-kbug_vgem"
@@ -371,9 +373,18 @@ check_kbug_vgem() {
 	fi
 	log "running the vgem-highmem-wc reproducer on $name (the guest may oops by design)"
 	# 600 s a run at most: it boots, loads and maps one buffer.
-	"$VM/boot.sh" --kernel "$name" --out "$res" --timeout "$((600 * K_SLOW))" \
-		-- sh "$SWGPU_REPO/tools/tiers/guest-kbug-vgem.sh" "$res/modules.load" \
-		"$SWGPU_BUILD/i386/ktap" >/dev/null 2>&1 || boot_rc=$?
+	local boot=("$VM/boot.sh" --kernel "$name" --out "$res" --timeout "$((600 * K_SLOW))"
+		-- sh "$SWGPU_REPO/tools/tiers/guest-kbug-vgem.sh" "$res/modules.load"
+		"$SWGPU_BUILD/i386/ktap")
+	"${boot[@]}" >/dev/null 2>&1 || boot_rc=$?
+	if ((boot_rc == 125)) &&
+		! grep -qF "guest-kbug-vgem: running the reproducer" "$res/console.log" 2>/dev/null; then
+		mv "$res/console.log" "$res/console.infra-fault.log"
+		echo "[$name] INFRA kbug_vgem: the guest died before the reproducer started" \
+			"(console: $res/console.infra-fault.log); retrying once"
+		boot_rc=0
+		"${boot[@]}" >/dev/null 2>&1 || boot_rc=$?
+	fi
 	judge_kbug_oops "$name" "$res" "$boot_rc" vgem-highmem-wc \
 		"guest-kbug-vgem: running the reproducer" \
 		'BUG: kernel NULL pointer dereference|Oops'
