@@ -4,9 +4,10 @@
 #   tools/check.sh [--kernel NAME|all] [--test BINARY[:SUBTEST]] [--verbose]
 #
 # NAME: a kernel of tools/kernels.conf (6.1, 6.12, 6.12-rt, 7.2, 7.2-rt,
-# 7.3-rc, debug, highmem). all (the default): every kernel of the table
-# that is available; a test tier runs only once its kernel is built (make
-# tiers; naming it builds it), and what is left out is said, with why.
+# 7.3-rc, debug, highmem, debug-patched, highmem-patched). all (the
+# default): every kernel of the table that is available; a test tier runs
+# only once its kernel is built (make tiers, make tiers-patched; naming
+# it builds it), and what is left out is said, with why.
 # --test upstream_igt runs only upstream IGT; --test vgem_basic[:unload]
 # (any test of tools/upstream-igt.sh tests) that upstream test only.
 #
