@@ -201,5 +201,11 @@ if wanted kbug_udmabuf; then
 		echo clear >$kmemleak
 	fi
 	dmesg >"$SWGPU_OUT/kbug_udmabuf-dmesg.txt"
+	# kmemleak's own note aside, its part of the log must be clean too: a
+	# fix that trades the leak for a lockdep report is not a fix.
+	if grep -qE 'WARNING:|BUG:|Oops|possible (circular|recursive) locking|KASAN' \
+		"$SWGPU_OUT/kbug_udmabuf-dmesg.txt"; then
+		echo "error udmabuf-sg-leak # the kernel log of the reproducer reports a problem (kbug_udmabuf-dmesg.txt); it said: $(cut -d'#' -f2- "$kb")" >"$kb"
+	fi
 	cat "$kb"
 fi
