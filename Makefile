@@ -4,10 +4,12 @@ KERNEL ?= all
 TEST ?=
 SHELL := /bin/bash
 
-.PHONY: help all module check check-install run shell bench tiers checkpatch clean \
-	install uninstall dkms-install dkms-uninstall deb
+.PHONY: help all module check check-install run shell bench tiers tiers-patched checkpatch \
+	clean install uninstall dkms-install dkms-uninstall deb
 
 KERNELS = $(shell awk -F'|' '!/^[[:space:]]*(\#|$$)/ { gsub(/[[:space:]]/, "", $$1); print $$1 }' tools/kernels.conf)
+# The kernels built here (suite "tier"), which make module leaves out.
+TIER_KERNELS = $(shell awk -F'|' '!/^[[:space:]]*(\#|$$)/ { gsub(/[[:space:]]/, ""); if ($$2 == "tier") print $$1 }' tools/kernels.conf)
 
 help:
 	@echo "make check     build and test swgpu in QEMU on every kernel of tools/kernels.conf:"
@@ -16,6 +18,8 @@ help:
 	@echo "               then the install path once (make check-install; TEST=install: only it)"
 	@echo "make tiers     build the debug (lockdep, KASAN, kmemleak) and i386 HIGHMEM"
 	@echo "               tier kernels (about 15 min each, cached), so make check runs them"
+	@echo "make tiers-patched  build them again with the kernel fixes of docs/upstream/"
+	@echo "               (incremental from the tiers' build trees), for make check"
 	@echo "make run       the main job: boot a kernel, show swgpu sharing buffers with vgem"
 	@echo "make shell     interactive shell in a VM with swgpu loaded (KERNEL=name)"
 	@echo "make bench     benchmarks: swgpu vs vgem, udmabuf, dma-heaps; table + chart (KERNEL=...)"
@@ -36,7 +40,7 @@ help:
 all: module
 
 module:
-	for k in $(if $(filter all,$(KERNEL)),$(filter-out debug highmem,$(KERNELS)),$(KERNEL)); do \
+	for k in $(if $(filter all,$(KERNEL)),$(filter-out $(TIER_KERNELS),$(KERNELS)),$(KERNEL)); do \
 		SWGPU_SPARSE=1 tools/build-module.sh $$k build/$$k >/dev/null || exit 1; \
 	done
 
@@ -52,6 +56,10 @@ bench:
 tiers:
 	tools/tiers/build-kernel.sh debug >/dev/null
 	tools/tiers/build-kernel.sh highmem >/dev/null
+
+tiers-patched: tiers
+	tools/tiers/build-kernel.sh highmem-patched >/dev/null
+	tools/tiers/build-kernel.sh debug-patched >/dev/null
 
 shell:
 	tools/shell.sh $(if $(filter-out all,$(KERNEL)),--kernel $(KERNEL))

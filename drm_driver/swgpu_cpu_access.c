@@ -10,9 +10,16 @@
  * begin_cpu_access plus one vmap shared by all ranges begun on that
  * dma-buf, with the begun pages counted the same way so that kmap outside
  * a range is caught on every path.
+ *
+ * The core holds no lock around an exporter's begin_cpu_access, and
+ * exporters may rely on their callers for that (udmabuf builds its table
+ * unlocked: two racing begins leak one, see docs/upstream/). swgpu calls
+ * a foreign exporter's begin and end only under the begin lock of that
+ * dma-buf, so its own users never race each other inside the exporter.
  */
 
 #include <linux/dma-buf.h>
+#include <linux/hash.h>
 #include <linux/hashtable.h>
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
@@ -60,6 +67,20 @@ struct swgpu_foreign_access {
 
 static DEFINE_HASHTABLE(swgpu_foreign_table, 6);
 static DEFINE_MUTEX(swgpu_foreign_lock);
+
+/*
+ * Begin locks of foreign dma-bufs, picked by the buffer's address: calls
+ * into one exporter's begin/end_cpu_access for one buffer never overlap.
+ * Two buffers may share a lock; that only orders their begins. Only the
+ * exporter's own work is done under it, never swgpu's wait for fences:
+ * an engine job that is what such a fence waits for takes the lock to
+ * begin. The engine already relies on foreign exporters not waiting for
+ * the buffer's fences inside begin_cpu_access (its own job's fence is
+ * among them); under that condition nothing waits for a fence with the
+ * lock held.
+ */
+#define SWGPU_FOREIGN_BEGIN_LOCK_BITS 4
+static struct mutex swgpu_foreign_begin_locks[1 << SWGPU_FOREIGN_BEGIN_LOCK_BITS];
 
 static atomic64_t swgpu_native_begins = ATOMIC64_INIT(0);
 static atomic64_t swgpu_foreign_begins = ATOMIC64_INIT(0);
@@ -314,19 +335,104 @@ static void swgpu_foreign_put(struct swgpu_foreign_access *fa)
 	kfree_rcu(fa, rcu);
 }
 
+/**
+ * swgpu_cpu_access_init - set up the foreign dma-bufs' begin locks
+ *
+ * Called once from module init, before anything can begin.
+ */
+void swgpu_cpu_access_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(swgpu_foreign_begin_locks); i++)
+		mutex_init(&swgpu_foreign_begin_locks[i]);
+}
+
+static struct mutex *swgpu_foreign_begin_lock(struct dma_buf *dmabuf)
+{
+	return &swgpu_foreign_begin_locks[hash_ptr(dmabuf,
+					SWGPU_FOREIGN_BEGIN_LOCK_BITS)];
+}
+
+/* The exporter's end_cpu_access, under the same lock as its begin. */
+static int swgpu_foreign_exporter_end(struct dma_buf *dmabuf,
+				      enum dma_data_direction dir)
+{
+	struct mutex *lock = swgpu_foreign_begin_lock(dmabuf);
+	int ret;
+
+	if (!dmabuf->ops->end_cpu_access)
+		return 0;
+	mutex_lock(lock);
+	ret = dmabuf->ops->end_cpu_access(dmabuf, dir);
+	mutex_unlock(lock);
+	return ret;
+}
+
 /*
- * The exporter's begin_cpu_access with or without the core's wait for
- * the reservation object's fences. The engine must not wait: its own job
- * fence is already there.
+ * The exporter's begin_cpu_access, under the buffer's begin lock, then
+ * (with @wait) the wait for the reservation object's fences that
+ * dma_buf_begin_cpu_access() would do, outside it. The engine must not
+ * wait: its own job fence is already there.
  */
 static int swgpu_foreign_exporter_begin(struct dma_buf *dmabuf,
 					enum dma_data_direction dir, bool wait)
 {
-	if (wait)
-		return dma_buf_begin_cpu_access(dmabuf, dir);
-	if (dmabuf->ops->begin_cpu_access)
-		return dmabuf->ops->begin_cpu_access(dmabuf, dir);
+	struct mutex *lock = swgpu_foreign_begin_lock(dmabuf);
+	bool write = dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE;
+	long ret = 0;
+
+	if (dmabuf->ops->begin_cpu_access) {
+		if (wait) {
+			ret = mutex_lock_interruptible(lock);
+			if (ret)
+				return ret;
+		} else {
+			mutex_lock(lock);
+		}
+		ret = dmabuf->ops->begin_cpu_access(dmabuf, dir);
+		mutex_unlock(lock);
+		if (ret)
+			return ret;
+	}
+	if (!wait)
+		return 0;
+
+	ret = dma_resv_wait_timeout(dmabuf->resv, dma_resv_usage_rw(write),
+				    true, MAX_SCHEDULE_TIMEOUT);
+	if (ret < 0) {
+		swgpu_foreign_exporter_end(dmabuf, dir);
+		return ret;
+	}
 	return 0;
+}
+
+/**
+ * swgpu_foreign_sync_begin - whole-buffer CPU access begin on a foreign dma-buf
+ * @dmabuf: the imported buffer
+ * @dir: the direction of the access
+ *
+ * dma_buf_begin_cpu_access() with the exporter's part under the buffer's
+ * begin lock, for the CPU_ACCESS ioctl on imported objects.
+ *
+ * Return: 0, or the exporter's or the fence wait's negative errno.
+ */
+int swgpu_foreign_sync_begin(struct dma_buf *dmabuf,
+			     enum dma_data_direction dir)
+{
+	return swgpu_foreign_exporter_begin(dmabuf, dir, true);
+}
+
+/**
+ * swgpu_foreign_sync_end - end a swgpu_foreign_sync_begin()
+ * @dmabuf: the imported buffer
+ * @dir: as passed to swgpu_foreign_sync_begin()
+ *
+ * Return: 0, or the exporter's negative errno.
+ */
+int swgpu_foreign_sync_end(struct dma_buf *dmabuf, enum dma_data_direction dir)
+{
+	return swgpu_foreign_exporter_end(dmabuf, dir);
 }
 
 static int swgpu_foreign_begin(struct dma_buf *dmabuf, pgoff_t first,
@@ -336,7 +442,7 @@ static int swgpu_foreign_begin(struct dma_buf *dmabuf, pgoff_t first,
 	struct swgpu_foreign_access *fa;
 	int ret;
 
-	/* Outside our lock: it may wait for fences for a long time. */
+	/* Outside swgpu_foreign_lock: it may wait for fences for long. */
 	ret = swgpu_foreign_exporter_begin(dmabuf, dir, wait);
 	if (ret)
 		return ret;
@@ -379,7 +485,7 @@ static int swgpu_foreign_begin(struct dma_buf *dmabuf, pgoff_t first,
 
 err_end:
 	mutex_unlock(&swgpu_foreign_lock);
-	dma_buf_end_cpu_access(dmabuf, dir);
+	swgpu_foreign_exporter_end(dmabuf, dir);
 	return ret;
 }
 
@@ -399,7 +505,7 @@ static void swgpu_foreign_end(struct dma_buf *dmabuf, pgoff_t first,
 	swgpu_foreign_put(fa);
 	mutex_unlock(&swgpu_foreign_lock);
 
-	dma_buf_end_cpu_access(dmabuf, dir);
+	swgpu_foreign_exporter_end(dmabuf, dir);
 }
 
 static void *swgpu_foreign_kmap(struct dma_buf *dmabuf,

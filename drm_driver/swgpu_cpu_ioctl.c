@@ -35,7 +35,7 @@ static int swgpu_cpu_access_start(struct swgpu_object *obj, u64 offset,
 	pgoff_t last = (offset + length - 1) >> PAGE_SHIFT;
 
 	if (swgpu_obj_is_imported(obj))
-		return dma_buf_begin_cpu_access(obj->base.import_attach->dmabuf,
+		return swgpu_foreign_sync_begin(obj->base.import_attach->dmabuf,
 						dir);
 	return swgpu_object_begin_user_window(obj, first, last - first + 1,
 					      dir);
@@ -45,7 +45,7 @@ static int swgpu_cpu_access_end(struct swgpu_object *obj,
 				enum dma_data_direction dir)
 {
 	if (swgpu_obj_is_imported(obj))
-		return dma_buf_end_cpu_access(obj->base.import_attach->dmabuf,
+		return swgpu_foreign_sync_end(obj->base.import_attach->dmabuf,
 					      dir);
 	swgpu_object_end_user_window(obj);
 	return 0;

@@ -124,6 +124,8 @@ static int __init swgpu_init(void)
 	if (vgem_compat)
 		swgpu_driver.name = "vgem";
 
+	swgpu_cpu_access_init();
+
 	pdev = platform_device_register_simple(SWGPU_DRIVER_NAME, -1, NULL, 0);
 	if (IS_ERR(pdev))
 		return PTR_ERR(pdev);

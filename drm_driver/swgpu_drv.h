@@ -224,6 +224,10 @@ int swgpu_cpu_access_ioctl(struct drm_device *dev, void *data,
 
 /* swgpu_cpu_access.c */
 void swgpu_cpu_access_stats(u64 *native, u64 *foreign);
+void swgpu_cpu_access_init(void);
+int swgpu_foreign_sync_begin(struct dma_buf *dmabuf,
+			     enum dma_data_direction dir);
+int swgpu_foreign_sync_end(struct dma_buf *dmabuf, enum dma_data_direction dir);
 int swgpu_object_cpu_begin(struct swgpu_object *obj, u64 start, u64 len,
 			   enum dma_data_direction dir,
 			   struct swgpu_alloc_log *log);

@@ -17,6 +17,8 @@
 
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
+#include <linux/udmabuf.h>
+#include <stdatomic.h>
 
 #include "igt.h"
 #include "swgpu_common.h"
@@ -358,6 +360,89 @@ static void poll_waits_for_job(void)
 	close(out);
 	close(dmabuf);
 	free_buf(render, &b);
+}
+
+/*
+ * udmabuf builds its scatter table in its first begin_cpu_access without
+ * a lock (docs/upstream/README.rst, udmabuf-sg-leak): two of swgpu's
+ * paths beginning on a new udmabuf at once must not both get into it.
+ * Each round imports a new udmabuf and, released together, a job fills
+ * it (the engine worker's begin) while a thread opens and closes a
+ * CPU_ACCESS window on it (the ioctl's begin). What would leak shows in
+ * kmemleak after the suite (tier/kmemleak on the debug tier).
+ */
+struct first_begins {
+	uint32_t handle;
+	uint64_t size;
+	atomic_int *line;
+};
+
+/* Both sides call it once a round and leave it together. */
+static void start_line(atomic_int *line)
+{
+	atomic_fetch_add(line, 1);
+	while (atomic_load(line) < 2)
+		;
+}
+
+static void *cpu_window(void *arg)
+{
+	struct first_begins *fb = arg;
+	struct drm_swgpu_cpu_access a = {
+		.handle = fb->handle, .length = fb->size,
+		.flags = SWGPU_CPU_ACCESS_READ | SWGPU_CPU_ACCESS_START,
+	};
+
+	start_line(fb->line);
+	do_ioctl(render, DRM_IOCTL_SWGPU_CPU_ACCESS, &a);
+	a.flags = SWGPU_CPU_ACCESS_READ | SWGPU_CPU_ACCESS_END;
+	do_ioctl(render, DRM_IOCTL_SWGPU_CPU_ACCESS, &a);
+	return NULL;
+}
+
+static void udmabuf_first_begins(void)
+{
+	const uint64_t size = 64 * PAGE;
+	int dev, round;
+
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	igt_require_f(dev >= 0, "this kernel has no /dev/udmabuf\n");
+	for (round = 0; round < 128; round++) {
+		struct udmabuf_create create = { .size = size };
+		atomic_int line = 0;
+		struct first_begins fb = { .size = size, .line = &line };
+		struct drm_swgpu_cmd c;
+		pthread_t thread;
+		int memfd, dmabuf, out;
+		uint8_t *map;
+
+		memfd = memfd_create("swgpu-udmabuf", MFD_ALLOW_SEALING);
+		igt_assert(memfd >= 0);
+		igt_assert_eq(ftruncate(memfd, size), 0);
+		igt_assert_eq(fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+		create.memfd = memfd;
+		create.flags = UDMABUF_FLAGS_CLOEXEC;
+		dmabuf = ioctl(dev, UDMABUF_CREATE, &create);
+		igt_assert_f(dmabuf >= 0, "UDMABUF_CREATE: %s\n", strerror(errno));
+		fb.handle = swgpu_prime_import(render, dmabuf);
+
+		igt_assert_eq(pthread_create(&thread, NULL, cpu_window, &fb), 0);
+		c = fill(fb.handle, 0, size, 0x5a5a5a5a + round);
+		start_line(&line);
+		out = submit(render, &c, 1);
+		igt_assert_eq(swgpu_fence_wait(out), 1);
+		igt_assert_eq(pthread_join(thread, NULL), 0);
+
+		/* The job's bytes are in the memfd's pages. */
+		map = mmap(NULL, size, PROT_READ, MAP_SHARED, memfd, 0);
+		igt_assert(map != MAP_FAILED);
+		check_fill(map, 0, size, 0x5a5a5a5a + round);
+		munmap(map, size);
+		swgpu_gem_close(render, fb.handle);
+		close(dmabuf);
+		close(memfd);
+	}
+	close(dev);
 }
 
 static void vgem_copies(void)
@@ -711,6 +796,13 @@ igt_main
 		     "fills into vgem's pages.");
 	igt_subtest("vgem-copies")
 		vgem_copies();
+
+	igt_describe("A job and a CPU_ACCESS window beginning at once on each "
+		     "of 128 new udmabufs: swgpu's begins never run together "
+		     "in udmabuf's unlocked first begin (kmemleak on the debug "
+		     "tier would show the table it leaks).");
+	igt_subtest("udmabuf-first-begins")
+		udmabuf_first_begins();
 
 	igt_describe("A failed in-fence fails the job with its error; the "
 		     "job writes nothing.");

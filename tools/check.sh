@@ -4,9 +4,10 @@
 #   tools/check.sh [--kernel NAME|all] [--test BINARY[:SUBTEST]] [--verbose]
 #
 # NAME: a kernel of tools/kernels.conf (6.1, 6.12, 6.12-rt, 7.2, 7.2-rt,
-# 7.3-rc, debug, highmem). all (the default): every kernel of the table
-# that is available; a test tier runs only once its kernel is built (make
-# tiers; naming it builds it), and what is left out is said, with why.
+# 7.3-rc, debug, highmem, debug-patched, highmem-patched). all (the
+# default): every kernel of the table that is available; a test tier runs
+# only once its kernel is built (make tiers, make tiers-patched; naming
+# it builds it), and what is left out is said, with why.
 # --test upstream_igt runs only upstream IGT; --test vgem_basic[:unload]
 # (any test of tools/upstream-igt.sh tests) that upstream test only;
 # --test install only the install path (below).
@@ -31,6 +32,11 @@
 # bookworm and unstable roots, the module DKMS built there booted on 6.1,
 # 6.12 and 7.2; results tagged install/...): with KERNEL=all and no TEST,
 # or alone with --test install; SWGPU_CHECK_INSTALL=0 leaves it out.
+# The kernel bug reproducers of docs/upstream/README.rst: kbug_udmabuf in
+# the main guest of x86_64 kernels (after the suite's kmemleak check),
+# kbug_vgem in an i386 HIGHMEM guest of its own (it oopses where the bug
+# is); a bug they show is reported as KNOWN, neither a pass nor a
+# failure (tools/judge.sh).
 # Two kernels run at a time (SWGPU_JOBS). A guest that dies before
 # the module is loaded is an infrastructure fault: it is retried once and
 # reported as such; once the module is loaded nothing is retried.
@@ -40,9 +46,11 @@
 # libigt in NAME-real-igt/).
 #
 # Prints one line per result, "[6.12] PASS swgpu_basic/create-sizes", and as
-# the very last line "N passed, N failed, N skipped". Exit 0 only when
-# nothing failed and at least one real test (IGT subtest or KTAP case of a
-# test module) ran.
+# the very last line "N passed, N failed, N skipped" (a known kernel bug a
+# reproducer showed, KNOWN, counts as skipped; the line before says how
+# many). Exit 0 only when nothing failed and at least one real test (IGT
+# subtest or KTAP case of a test module) ran; a KNOWN kernel bug does not
+# fail it.
 #
 # Env: SWGPU_JOBS (kernels at a time, default 2), SWGPU_TEST_TIMEOUT (s per
 #      test binary, default 600 times the kernel's slowness),
@@ -80,7 +88,9 @@ export SWGPU_RECAP="$SWGPU_BUILD/results/recap.txt"
 : >"$SWGPU_RECAP"
 max_jobs="${SWGPU_JOBS:-2}"
 # KTAP suites run in the guest after the IGT binaries (see guest-tests.sh).
-KTAP_SUITES=(cpu_access module_lifetime highmem_pages)
+KTAP_SUITES=(cpu_access module_lifetime highmem_pages kbug_udmabuf)
+# Kernel bug reproducers that boot guests of their own.
+OWN_GUEST_KBUGS=(kbug_vgem)
 # vgem_compat=1 runs this subset with swgpu registered as "vgem" and the
 # in-tree vgem not loaded: unmodified vgem clients must find swgpu.
 COMPAT_TESTS=(swgpu_basic swgpu_gem swgpu_prime swgpu_fence swgpu_cpu_access
@@ -111,7 +121,11 @@ elif [[ "$kernel" == all ]]; then
 				left_out+=("$name (SWGPU_TIERS=0)")
 				continue
 			elif ! "$VM/fetch-kernel.sh" --cached-only "$name" >/dev/null 2>&1; then
-				left_out+=("$name (its kernel is not built here: make tiers builds it)")
+				if [[ "$name" == *-patched ]]; then
+					left_out+=("$name (its kernel is not built here: make tiers-patched builds it)")
+				else
+					left_out+=("$name (its kernel is not built here: make tiers builds it)")
+				fi
 				continue
 			fi
 		fi
@@ -147,6 +161,11 @@ build_userspace() {
 		cc=(gcc -m32 -static -D_FILE_OFFSET_BITS=64)
 		runners+=(highmem-probe)
 	fi
+	if [[ "$arch" == i386 ]]; then
+		runners+=(vgem-highmem-mmap)
+	else
+		runners+=(udmabuf-sync-race)
+	fi
 	mkdir -p "$ub/igt" "$ub/ktap"
 	if [[ -f "$SWGPU_REPO/igt-tests/Makefile" ]] &&
 		! env "${env_[@]}" make -C "$SWGPU_REPO/igt-tests" O="$ub/igt" -j"$(nproc)" \
@@ -157,7 +176,8 @@ build_userspace() {
 	for runner in "${runners[@]}"; do
 		src="$SWGPU_REPO/tools/ktap/$runner.c"
 		[[ -f "$src" ]] || src="$SWGPU_REPO/tools/tiers/$runner.c"
-		if ! "${cc[@]}" -Wall -Wextra -Werror -O2 -I"$SWGPU_REPO/include/uapi/drm" \
+		[[ -f "$src" ]] || src="$SWGPU_REPO/tools/kbugs/$runner.c"
+		if ! "${cc[@]}" -Wall -Wextra -Werror -O2 -pthread -I"$SWGPU_REPO/include/uapi/drm" \
 			-I/usr/include/libdrm -o "$ub/ktap/$runner" "$src" \
 			2>"$ub/ktap/$runner.err"; then
 			cat "$ub/ktap/$runner.err" >&2
@@ -249,7 +269,7 @@ select_binaries "$SWGPU_BUILD/igt"
 # The main run is wanted unless the selection names only an own-boot test
 # or upstream IGT.
 main_suite=1
-if [[ "$test" == install ]]; then
+if [[ "$test" == install || " ${OWN_GUEST_KBUGS[*]} " == *" $test "* ]]; then
 	main_suite=0
 elif [[ -n "$test" && ${#binaries[@]} -eq 0 && $is_ktap_suite == 0 ]]; then
 	main_suite=0
@@ -397,19 +417,56 @@ check_real_igt() {
 	done
 }
 
+# check_kbug_vgem NAME: the vgem-highmem-wc reproducer on i386 HIGHMEM
+# kernel NAME, in a guest of its own: where the bug is, the guest oopses
+# by design (judge_kbug_oops tells that oops from any other end). An oops
+# once the reproducer has started is its result and never retried; a
+# guest that died before it started (a boot panic under TCG) is an
+# infrastructure fault, retried once as run_suite does. Results in
+# build/results/NAME-kbug_vgem/.
+check_kbug_vgem() {
+	local name="$1" kdir res boot_rc=0
+	res="$SWGPU_BUILD/results/$name-kbug_vgem"
+	rm -rf "$res"
+	mkdir -p "$res"
+	kdir="$("$VM/fetch-kernel.sh" "$name" 2>/dev/null)"
+	modprobe --show-depends -d "$kdir/root" -S "$(cat "$kdir/release")" vgem |
+		awk '$1 == "insmod" { print $2 }' >"$res/modules.load"
+	if ! grep -q '/vgem\.ko' "$res/modules.load"; then
+		report "$name" FAIL kbug/vgem-highmem-wc "this tier has no vgem module (CONFIG_DRM_VGEM=m in tools/tiers/base.config)"
+		return
+	fi
+	log "running the vgem-highmem-wc reproducer on $name (the guest may oops by design)"
+	# 600 s a run at most: it boots, loads and maps one buffer.
+	local boot=("$VM/boot.sh" --kernel "$name" --out "$res" --timeout "$((600 * K_SLOW))"
+		-- sh "$SWGPU_REPO/tools/tiers/guest-kbug-vgem.sh" "$res/modules.load"
+		"$SWGPU_BUILD/i386/ktap")
+	"${boot[@]}" >/dev/null 2>&1 || boot_rc=$?
+	if ((boot_rc == 125)) &&
+		! grep -qF "guest-kbug-vgem: running the reproducer" "$res/console.log" 2>/dev/null; then
+		mv "$res/console.log" "$res/console.infra-fault.log"
+		report "$name" INFRA kbug_vgem "the guest died before the reproducer started; console: $res/console.infra-fault.log; retrying once"
+		boot_rc=0
+		"${boot[@]}" >/dev/null 2>&1 || boot_rc=$?
+	fi
+	judge_kbug_oops "$name" "$res" "$boot_rc" vgem-highmem-wc \
+		"guest-kbug-vgem: running the reproducer" \
+		'BUG: kernel NULL pointer dereference|Oops'
+}
+
 # check_kernel NAME: everything for one kernel; prints its result lines
-# and, last, "#counts PASSED FAILED SKIPPED REAL".
+# and, last, "#counts PASSED FAILED SKIPPED KNOWN REAL".
 check_kernel() {
 	local name="$1" kdir kos ko selection bin arch ub
 	# A job of its own: it counts its own results only.
-	passed=0 failed=0 skipped=0 real_tests=0
+	passed=0 failed=0 skipped=0 known=0 real_tests=0
 	kernel_row "$name"
 	[[ -z "$K_LACKS" ]] || log "$name lacks: $K_LACKS (the tests of those skip there, saying why)"
 	mkdir -p "$SWGPU_BUILD/$name"
 	if ! kdir="$("$VM/fetch-kernel.sh" "$name" 2>"$SWGPU_BUILD/$name/fetch.err")"; then
 		sed 's/^/    /' "$SWGPU_BUILD/$name/fetch.err" | tail -n 20
 		report "$name" FAIL kernel-fetch "log: $SWGPU_BUILD/$name/fetch.err"
-		echo "#counts $passed $failed $skipped $real_tests"
+		echo "#counts $passed $failed $skipped $known $real_tests"
 		return
 	fi
 	arch="$(cat "$kdir/arch")"
@@ -419,7 +476,7 @@ check_kernel() {
 		2>"$SWGPU_BUILD/$name/build-module.err")"; then
 		sed 's/^/    /' "$SWGPU_BUILD/$name/build-module.err" | tail -n 30
 		report "$name" FAIL module-build "log: $SWGPU_BUILD/$name/build.log"
-		echo "#counts $passed $failed $skipped $real_tests"
+		echo "#counts $passed $failed $skipped $known $real_tests"
 		return
 	fi
 	ko="$(grep '/swgpu\.ko$' <<<"$kos" || head -n1 <<<"$kos")"
@@ -453,6 +510,14 @@ check_kernel() {
 		suite_boot_args=() suite_guest_wrapper=()
 	fi
 
+	if [[ -z "$test" || "$test" == kbug_vgem ]]; then
+		if [[ "$arch" == i386 ]]; then
+			check_kbug_vgem "$name"
+		elif [[ "$test" == kbug_vgem ]]; then
+			report "$name" SKIP kbug/vgem-highmem-wc "the bug needs a 32-bit HIGHMEM kernel; $name is $arch"
+		fi
+	fi
+
 	check_upstream_igt "$name" "$ko"
 
 	if [[ -z "$test" ]]; then
@@ -481,7 +546,7 @@ check_kernel() {
 			report "$name" INFRA bench-quick "a guest died before the module was loaded and was retried; log: $SWGPU_BUILD/$name/bench-quick.log"
 		fi
 	fi
-	echo "#counts $passed $failed $skipped $real_tests"
+	echo "#counts $passed $failed $skipped $known $real_tests"
 }
 
 # ---- every kernel, $max_jobs at a time ----
@@ -492,7 +557,7 @@ pids=() reports=() shown=0
 
 # show_done: print the reports of the finished jobs at the head of the list.
 show_done() {
-	local rep p f s r t name
+	local rep p f s k r t name kb
 	while ((shown < ${#pids[@]})) && ! kill -0 "${pids[$shown]}" 2>/dev/null; do
 		wait "${pids[$shown]}" || true
 		rep="${reports[$shown]}" name="${job_names[$shown]}"
@@ -503,11 +568,13 @@ show_done() {
 			continue
 		fi
 		grep -v '^#' "$rep" || true
-		read -r _ p f s r < <(grep '^#counts ' "$rep")
+		read -r _ p f s k r < <(grep '^#counts ' "$rep")
 		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-		real_tests=$((real_tests + r))
+		known=$((known + k)) real_tests=$((real_tests + r))
 		t="$(sed -n 's/^#time //p' "$rep")"
-		log "$name: $p passed, $f failed, $s skipped in ${t}s"
+		kb=""
+		((k == 0)) || kb=", $k of them known kernel bugs"
+		log "$name: $p passed, $f failed, $s skipped$kb in ${t}s"
 	done
 }
 
@@ -544,8 +611,9 @@ if ((failed == 0 && real_tests == 0)); then
 	report host FAIL no-tests "no IGT subtest or KTAP test case ran"
 fi
 if [[ -s "$SWGPU_RECAP" ]]; then
-	echo "---- failures and infrastructure retries of this run ----"
+	echo "---- failures, known kernel bugs and infrastructure retries of this run ----"
 	cat "$SWGPU_RECAP"
 fi
+((known == 0)) || echo "$known known kernel bugs reproduced (counted as skipped; docs/upstream/README.rst)"
 echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -1,29 +1,36 @@
 # The judge: turns what a guest left in a results directory into one line
-# per result, "[TAG] PASS|FAIL|SKIP name (detail)", and counts them.
+# per result, "[TAG] PASS|FAIL|SKIP|KNOWN name (detail)", and counts them.
+# KNOWN: a known kernel bug (docs/upstream/README.rst) that its reproducer
+# showed in this kernel: shown on every run that reproduces it, never a
+# pass and not a failure of swgpu; counted as skipped (and apart).
 # Sourced by tools/check.sh; every kernel is judged by these functions.
 #
 # The caller sets: binaries (the IGT binaries that ran), verbose (0|1),
 # vm_timeout (s), SWGPU_TEST_TIMEOUT, VM (tools/vm). The counters passed,
-# failed, skipped and real_tests (IGT subtests and KTAP cases of a test
-# module that ran) start at 0 here.
+# failed, skipped, known and real_tests (IGT subtests and KTAP cases of a
+# test module that ran) start at 0 here.
 # shellcheck shell=bash
 
-passed=0 failed=0 skipped=0 real_tests=0
+passed=0 failed=0 skipped=0 known=0 real_tests=0
 
-# report TAG PASS|FAIL|SKIP|INFRA NAME [DETAIL]
-# FAIL and INFRA lines are also appended to $SWGPU_RECAP when it is set,
-# so that the end of a long run repeats them (CI shows only its tail).
-# INFRA is not counted: it says a guest was retried.
+# report TAG PASS|FAIL|SKIP|KNOWN|INFRA NAME [DETAIL]
+# KNOWN is a known kernel bug, reproduced (judge_kbugs): neither a pass
+# nor swgpu's failure; it counts as skipped and in known, and the end of
+# the run lists them. FAIL, KNOWN and INFRA lines are also appended to
+# $SWGPU_RECAP when it is set, so that the end of a long run repeats them
+# (CI shows only its tail). INFRA is not counted: it says a guest was
+# retried.
 report() {
 	local tag="$1" status="$2" name="$3" detail="${4:-}" line
 	case "$status" in
 	PASS) passed=$((passed + 1)) ;;
 	FAIL) failed=$((failed + 1)) ;;
 	SKIP) skipped=$((skipped + 1)) ;;
+	KNOWN) known=$((known + 1)) skipped=$((skipped + 1)) ;;
 	esac
 	line="[$tag] $status $name${detail:+ ($detail)}"
 	echo "$line"
-	if [[ -n "${SWGPU_RECAP:-}" && ( "$status" == FAIL || "$status" == INFRA ) ]]; then
+	if [[ -n "${SWGPU_RECAP:-}" && ( "$status" == FAIL || "$status" == KNOWN || "$status" == INFRA ) ]]; then
 		echo "$line" >>"$SWGPU_RECAP"
 	fi
 }
@@ -139,6 +146,7 @@ judge_results() {
 			report "$tag" "$status" "$name"
 		done < <(parse_ktap "$prefix" "$f")
 	done
+	judge_kbugs "$tag" "$res"
 	local log="$res/dmesg.txt"
 	[[ -f "$log" ]] || log="$res/console.log"
 	if scan="$("$VM/scan-log.sh" "$log" 2>&1)"; then
@@ -171,5 +179,55 @@ boot_guest() {
 		report "$tag" INFRA vm "the guest died or hung before $mod was loaded; console: $res/console.infra-fault.log; retrying once"
 		boot_rc=0
 		"$VM/boot.sh" "$@" || boot_rc=$?
+	fi
+}
+
+# Kernel bug reproducers (docs/upstream/README.rst) leave NAME.kbug files,
+# one line "STATUS BUG # DETAIL" each:
+#   reproduced  -> KNOWN kbug/BUG (known kernel bug (BUG), reproduced: DETAIL)
+#   fixed       -> PASS  kbug/BUG (fixed in this kernel: DETAIL)
+#   unobservable, n/a -> SKIP kbug/BUG (DETAIL: why it cannot be seen here)
+#   error (or anything else) -> FAIL kbug/BUG: the reproducer itself broke
+judge_kbugs() {
+	local tag="$1" res="$2" f status bug detail
+	for f in "$res"/*.kbug; do
+		[[ -f "$f" ]] || continue
+		while read -r status bug detail; do
+			[[ -n "$status" ]] || continue
+			detail="${detail#\#}" detail="${detail# }"
+			real_tests=$((real_tests + 1))
+			case "$status" in
+			reproduced)   report "$tag" KNOWN "kbug/$bug" "known kernel bug ($bug), reproduced: $detail" ;;
+			fixed)        report "$tag" PASS "kbug/$bug" "fixed in this kernel: $detail" ;;
+			unobservable|n/a) report "$tag" SKIP "kbug/$bug" "$detail" ;;
+			*)            report "$tag" FAIL "kbug/$bug" "the reproducer broke ($status): $detail; see $res" ;;
+			esac
+		done <"$f"
+	done
+}
+
+# judge_kbug_oops TAG RES BOOT_RC BUG MARKER SIGNATURE: a reproducer guest
+# of its own whose bug is an oops (boot.sh exit 125, no .kbug file). The
+# oops must come after MARKER (the guest's line saying the reproducer
+# starts) and match SIGNATURE (an extended regexp over the console from
+# MARKER on): then it is the known bug, reproduced. Any other end of the
+# guest is a failure of the reproducer, reported, never retried.
+judge_kbug_oops() {
+	local tag="$1" res="$2" boot_rc="$3" bug="$4" marker="$5" sig="$6" tail_ where
+	if compgen -G "$res/*.kbug" >/dev/null; then
+		judge_kbugs "$tag" "$res"
+		return
+	fi
+	real_tests=$((real_tests + 1))
+	if ! grep -qF "$marker" "$res/console.log" 2>/dev/null; then
+		report "$tag" FAIL "kbug/$bug" "the guest ended (boot.sh exit $boot_rc) before the reproducer ran; see $res/console.log"
+		return
+	fi
+	tail_="$(sed -n "/$marker/,\$p" "$res/console.log")"
+	if grep -qE "$sig" <<<"$tail_"; then
+		where="$(grep -oE 'EIP: [^ ]+' <<<"$tail_" | head -n1)"
+		report "$tag" KNOWN "kbug/$bug" "known kernel bug ($bug), reproduced: the kernel oopsed in the reproducer${where:+ ($where)}; see $res/console.log"
+	else
+		report "$tag" FAIL "kbug/$bug" "the guest ended (boot.sh exit $boot_rc) in the reproducer without the known oops; see $res/console.log"
 	fi
 }

@@ -33,7 +33,20 @@
 # must hold in the final .config, or the build fails listing the ones that
 # Kconfig changed (a missing dependency, a wrong name).
 #
-# Builds run with `nice -n 19` and -j$SWGPU_TIER_JOBS (default 2); the log
+# Patched tiers (the kernel fixes of docs/upstream/):
+# "#@ patches: FILE..." (paths relative to the repo) are applied with
+# patch -p1, in order, to a copy of the source made of hard links (the
+# files a patch touches are copied first, so the shared pristine source is
+# never written), $SWGPU_CACHE/tiers/src/linux-VERSION+PATCHHASH/; their
+# diffs (not their messages) are part of HASH. "#@ seed: OTHER" lets a new build directory
+# start from OTHER tier's newest finished build tree. make runs with the
+# patched copy bind-mounted over the source path the build tree was made
+# with (its "source" link; the pristine source's path for a new tree), in
+# a mount namespace of its own, so nobody else sees it: the paths in the
+# seeded build tree's commands stay the same and only what the patches
+# (and the config difference) change is rebuilt.
+#
+# Builds run with `nice -n $SWGPU_TIER_NICE` (default 19) and -j$SWGPU_TIER_JOBS (default 2); the log
 # is $OUT/build.log. Stdout: the cache directory only.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -83,6 +96,13 @@ expand() {
 fragment="$(expand "$TIERS/$tier.config")"
 directive() { sed -n "s/^#@ *$1: *//p" "$TIERS/$tier.config" | tail -n1; }
 arch="$(directive arch)" base="$(directive base)"
+seed_tier="$(directive seed)"
+read -r -a patches <<<"$(directive patches)"
+for p in "${patches[@]}"; do
+	[[ -f "$SWGPU_REPO/$p" ]] || die "$tier.config: no patch $SWGPU_REPO/$p"
+done
+[[ -z "$seed_tier" || -f "$TIERS/$seed_tier.config" ]] ||
+	die "$tier.config: '#@ seed: $seed_tier' names no tier"
 case "$arch" in
 x86_64|i386) ;;
 *) die "$tier.config: '#@ arch:' must be x86_64 or i386, not '$arch'" ;;
@@ -92,12 +112,22 @@ esac
 srcver="$(dpkg-query -W -f='${Version}' "$SRCPKG")"
 ccver="$(gcc --version | head -n1)"
 # Only the lines that make the kernel are hashed, not comments.
+# Patches: their diffs, in order (not their commit messages, which do
+# not change the kernel; nothing for an unpatched tier, so its hash is
+# what it was before patches existed).
+patchsums=""
+for p in "${patches[@]}"; do
+	patchsums+="$(sed -n '/^diff --git /,$p' "$SWGPU_REPO/$p" | sha256sum | cut -c1-64) $p"$'\n'
+done
 hash="$(printf '%s\n' "recipe $RECIPE" "source $srcver" "cc $ccver" "arch $arch" \
-	"base $base" "$(grep -E '^CONFIG_|^# CONFIG_[A-Za-z0-9_]+ is not set' <<<"$fragment")" |
-	sha256sum | cut -c1-16)"
+	"base $base" "$(grep -E '^CONFIG_|^# CONFIG_[A-Za-z0-9_]+ is not set' <<<"$fragment")" \
+	${patchsums:+"$patchsums"} | sha256sum | cut -c1-16)"
 TIERDIR="$SWGPU_CACHE/tiers/$tier"
 OUT="$TIERDIR/$hash"
 SRC="$SWGPU_CACHE/tiers/src/linux-$srcver"
+PSRC=""
+[[ -z "$patchsums" ]] ||
+	PSRC="$SRC+$(sha256sum <<<"$patchsums" | cut -c1-12)"
 mkdir -p "$TIERDIR" "$SWGPU_CACHE/tiers/src"
 
 # The source is unpacked once per package version, shared by all tiers
@@ -117,29 +147,73 @@ unpack_source() {
 	exec 8>&-
 }
 
-# check_config: every CONFIG_ line of the fragment holds in .config.
+# patch_source: the patched copy of the source at $PSRC, made once.
+patch_source() {
+	local p f
+	exec 8>"$SWGPU_CACHE/tiers/src/.lock"
+	flock 8
+	if [[ ! -f "$PSRC/.patched" ]]; then
+		log "patching a copy of the source: ${patches[*]}"
+		rm -rf "$PSRC.new"
+		cp -al "$SRC" "$PSRC.new"
+		for p in "${patches[@]}"; do
+			# Hard links share the pristine file: copy each file the
+			# patch touches before it is changed.
+			for f in $(sed -n 's|^+++ b/||p' "$SWGPU_REPO/$p"); do
+				[[ -f "$PSRC.new/$f" ]] || continue
+				cp -p "$PSRC.new/$f" "$PSRC.new/$f.unlink"
+				mv "$PSRC.new/$f.unlink" "$PSRC.new/$f"
+			done
+			patch -p1 -s --no-backup-if-mismatch -d "$PSRC.new" \
+				<"$SWGPU_REPO/$p" >&2 || die "$p does not apply to $srcver"
+		done
+		printf '%s\n' "$patchsums" >"$PSRC.new/.patched"
+		rm -rf "$PSRC"
+		mv "$PSRC.new" "$PSRC"
+	fi
+	exec 8>&-
+}
+
+# check_config: every CONFIG_ line of the fragment holds in .config; of
+# a symbol set twice (a tier overriding its include), the last line.
 check_config() {
 	local cfg="$1" line sym want have bad=0
+	local -A last=()
 	while IFS= read -r line; do
 		if [[ "$line" =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
-			sym="${BASH_REMATCH[1]}" want="${BASH_REMATCH[2]}"
+			last["${BASH_REMATCH[1]}"]="${BASH_REMATCH[2]}"
 		elif [[ "$line" =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set ]]; then
-			sym="${BASH_REMATCH[1]}" want=n
-		else
-			continue
+			last["${BASH_REMATCH[1]}"]=n
 		fi
+	done <<<"$fragment"
+	for sym in "${!last[@]}"; do
+		want="${last[$sym]}"
 		have="$(sed -n "s/^$sym=//p" "$cfg")"
 		[[ -n "$have" ]] || have=n
 		if [[ "$have" != "$want" ]]; then
 			printf '  %s: requested %s, final .config has %s\n' "$sym" "$want" "$have" >&2
 			bad=1
 		fi
-	done <<<"$fragment"
+	done
 	return "$bad"
 }
 
 kmake() {
-	nice -n 19 make -C "$SRC" O="$OUT/build" ARCH="$arch" "$@"
+	if [[ -z "$PSRC" ]]; then
+		nice -n "${SWGPU_TIER_NICE:-19}" make -C "$SRC" O="$OUT/build" ARCH="$arch" "$@"
+		return
+	fi
+	# The build tree's commands name the source path it was made with
+	# (a seed may come from a cache at another path): keep that one.
+	local at="$SRC" rec
+	rec="$(readlink "$OUT/build/source" 2>/dev/null || true)"
+	[[ -n "$rec" && -f "$rec/Makefile" ]] && at="$rec"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	nice -n "${SWGPU_TIER_NICE:-19}" unshare --mount --propagation private -- bash -c '
+		mount --bind "$1" "$2" || exit 1
+		shift 2
+		exec make "$@"
+	' kmake "$PSRC" "$at" -C "$at" O="$OUT/build" ARCH="$arch" "$@"
 }
 
 if ((cached_only)); then
@@ -157,11 +231,14 @@ if [[ -f "$OUT/complete" && $force == 0 ]]; then
 fi
 
 unpack_source
+[[ -z "$PSRC" ]] || patch_source
 mkdir -p "$OUT"
 kind=cold seed=""
 if [[ ! -f "$OUT/build/.config" ]]; then
-	# Seed from the newest finished build of this tier and source.
-	seed="$(ls -1td "$TIERDIR"/*/complete 2>/dev/null | while read -r c; do
+	# Seed from the newest finished build of this tier and source, else
+	# of the "#@ seed:" tier.
+	seed="$(ls -1td "$TIERDIR"/*/complete ${seed_tier:+"$SWGPU_CACHE/tiers/$seed_tier"/*/complete} \
+		2>/dev/null | while read -r c; do
 		d="$(dirname "$c")"
 		[[ "$(cat "$d/srcver" 2>/dev/null)" == "$srcver" && "$d" != "$OUT" ]] &&
 			{ echo "$d"; break; }
@@ -178,6 +255,7 @@ else
 	kind="resumed"
 fi
 printf '%s\n' "$fragment" >"$OUT/fragment"
+printf '%s\n' "$patchsums" >"$OUT/patches"
 echo "$srcver" >"$OUT/srcver"
 echo "$arch" >"$OUT/arch"
 rm -f "$OUT/complete"
@@ -199,7 +277,8 @@ cp "$OUT/build/.config" "$OUT/config"
 
 # A new hash with the very same final .config (a reordered fragment, a
 # directive): take the seed's products instead of making again.
-if [[ -n "$seed" ]] && cmp -s "$seed/config" "$OUT/config"; then
+if [[ -n "$seed" ]] && cmp -s "$seed/config" "$OUT/config" &&
+	[[ "$(cat "$seed/patches" 2>/dev/null)" == "$patchsums" ]]; then
 	rm -rf "$OUT/modroot"
 	cp -a "$seed/modroot" "$OUT/modroot"
 	cp "$seed/bzImage" "$seed/release" "$OUT/"
@@ -211,7 +290,7 @@ if [[ -n "$seed" ]] && cmp -s "$seed/config" "$OUT/config"; then
 	exit 0
 fi
 
-log "tier $tier: building bzImage and modules (nice -n 19, -j$JOBS, log $OUT/build.log)"
+log "tier $tier: building bzImage and modules (nice -n ${SWGPU_TIER_NICE:-19}, -j$JOBS, log $OUT/build.log)"
 image_target=bzImage
 if ! kmake -j"$JOBS" "$image_target" modules >>"$OUT/build.log" 2>&1; then
 	grep -E 'error|Error' "$OUT/build.log" | head -n 20 >&2 || true
