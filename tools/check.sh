@@ -550,8 +550,8 @@ check_kernel() {
 }
 
 # ---- every kernel, $max_jobs at a time ----
-# Each kernel's lines are printed as soon as it and every kernel before it
-# in the table are done; each job counts for itself and the counts are
+# Each kernel's lines are printed as soon as it and every job started
+# before it are done; each job counts for itself and the counts are
 # added up here.
 pids=() reports=() shown=0
 
@@ -578,7 +578,18 @@ show_done() {
 	done
 }
 
-job_names=("${kernels[@]}")
+# The slow kernels (the debug tier: KASAN, lockdep and kmemleak under TCG)
+# start first: their job is the longest, and started last it would run
+# alone at the end while the other job slot sits idle.
+job_names=()
+for name in "${kernels[@]}"; do
+	kernel_row "$name"
+	((K_SLOW > 1)) && job_names+=("$name")
+done
+for name in "${kernels[@]}"; do
+	kernel_row "$name"
+	((K_SLOW > 1)) || job_names+=("$name")
+done
 ((check_install)) && job_names+=(install)
 for name in "${job_names[@]}"; do
 	while (($(jobs -rp | wc -l) >= max_jobs)); do
