@@ -470,18 +470,26 @@ const char *swgpu_debugfs_objects_path(void)
 	return found;
 }
 
-long swgpu_debugfs_engine(const char *key)
+FILE *swgpu_debugfs_open(const char *name)
 {
-	char path[512], line[128];
 	const char *objects = swgpu_debugfs_objects_path();
-	long value = -1;
+	char path[512];
 	FILE *f;
 
 	igt_assert(objects);
 	snprintf(path, sizeof(path), "%s", objects);
-	strcpy(strrchr(path, '/') + 1, "swgpu_engine");
+	strcpy(strrchr(path, '/') + 1, name);
 	f = fopen(path, "r");
 	igt_assert_f(f, "cannot open %s\n", path);
+	return f;
+}
+
+long swgpu_debugfs_engine(const char *key)
+{
+	FILE *f = swgpu_debugfs_open("swgpu_engine");
+	char line[128];
+	long value = -1;
+
 	while (fgets(line, sizeof(line), f))
 		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ')
 			value = atol(line + strlen(key) + 1);

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>	/* FILE, for swgpu_debugfs_open() */
 #include <sys/types.h>
 
 #include <drm.h>
@@ -132,6 +133,8 @@ const char *swgpu_debugfs_objects_path(void);
 int swgpu_fence_wait(int fd);
 /* The byte a FILL with @pattern leaves at object offset @o. */
 uint8_t swgpu_fill_byte(uint32_t pattern, uint64_t o);
+/* Open swgpu's debugfs file @name (beside swgpu_objects) for reading; asserts. */
+FILE *swgpu_debugfs_open(const char *name);
 /* Value of @key in debugfs swgpu_engine (asserts the file is there), or -1. */
 long swgpu_debugfs_engine(const char *key);
 /* Skip unless swgpu's debugfs file can be read. */

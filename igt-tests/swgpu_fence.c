@@ -329,16 +329,10 @@ static void fences_are_per_file(void)
 /* Whether swgpu_fences lists (pid, id) as pending. */
 static bool debugfs_lists_fence(uint32_t id, const char *kind)
 {
-	char want[96], line[256], path[512];
-	const char *objects = swgpu_debugfs_objects_path();
+	FILE *f = swgpu_debugfs_open("swgpu_fences");
+	char want[96], line[256];
 	bool found = false;
-	FILE *f;
 
-	igt_assert(objects);
-	snprintf(path, sizeof(path), "%s", objects);
-	strcpy(strrchr(path, '/') + 1, "swgpu_fences");
-	f = fopen(path, "r");
-	igt_assert_f(f, "cannot open %s\n", path);
 	snprintf(want, sizeof(want), "pid %d fence %u %s signaled 0 ",
 		 getpid(), id, kind);
 	while (fgets(line, sizeof(line), f))
