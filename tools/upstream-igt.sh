@@ -155,14 +155,12 @@ ours() {
 		        for w in words:
 		            if skip:
 		                skip = False
-		            elif w in ("-o", "-c", "-MQ", "-MF"):
+		            elif w in ("-o", "-MQ", "-MF"):
 		                skip = True
-		            elif w.endswith(".c") or w in ("-MD", "-fdiagnostics-color=always") or w.startswith("-Itests"):
+		            elif w.endswith(".c") or w in ("-c", "-MD", "-fdiagnostics-color=always") or w.startswith("-Itests"):
 		                pass
 		            elif w.startswith("-I") and not w.startswith("-I/"):
 		                keep.append("-I" + e["directory"] + "/" + w[2:])
-		            elif w == "-include":
-		                keep.append(w)
 		            else:
 		                keep.append(w)
 		        print(shlex.join(keep))
