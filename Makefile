@@ -16,8 +16,9 @@ help:
 	@echo "               Debian's 6.1, 6.12, 6.12-rt, 7.2, 7.2-rt, 7.3-rc, and the test"
 	@echo "               tiers whose kernels are built (KERNEL=name|all, TEST=binary[:subtest]),"
 	@echo "               then the install path once (make check-install; TEST=install: only it)"
-	@echo "make tiers     build the debug (lockdep, KASAN, kmemleak) and i386 HIGHMEM"
-	@echo "               tier kernels (about 15 min each, cached), so make check runs them"
+	@echo "make tiers     build the debug (lockdep, KASAN, kmemleak), i386 HIGHMEM and igt"
+	@echo "               (vkms, SW_SYNC) tier kernels (about 8-15 min each, cached), so"
+	@echo "               make check runs them"
 	@echo "make tiers-patched  build them again with the kernel fixes of docs/upstream/"
 	@echo "               (incremental from the tiers' build trees), for make check"
 	@echo "make run       the main job: boot a kernel, show swgpu sharing buffers with vgem"
@@ -56,6 +57,7 @@ bench:
 tiers:
 	tools/tiers/build-kernel.sh debug >/dev/null
 	tools/tiers/build-kernel.sh highmem >/dev/null
+	tools/tiers/build-kernel.sh igt >/dev/null
 
 tiers-patched: tiers
 	tools/tiers/build-kernel.sh highmem-patched >/dev/null
