@@ -3,7 +3,8 @@
 # in the guest: the one way every tool boots a kernel.
 #
 # Usage: tools/vm/boot.sh --out DIR [--kernel NAME] [--timeout SEC]
-#                         [--mem SIZE] [--disk IMAGE] [--shell] [--verbose]
+#                         [--mem SIZE] [--disk IMAGE] [--icount]
+#                         [--shell] [--verbose]
 #                         [-- CMD ARGS...]
 #
 # NAME: a kernel of tools/kernels.conf (default 6.12), fetched or built by
@@ -27,6 +28,18 @@
 #   SWGPU_OUT      writable: it is DIR on the host
 #   every exported SWGPU_* and IGT_* variable of the caller
 #
+# --icount: the guest's clock counts the instructions it runs (QEMU
+# -icount shift=1,sleep=on: 2 ns each; real time only while the guest
+# idles), so a host busy with other work stops the guest's clock with the
+# guest instead of stretching its time between two instructions. For
+# tests that order their steps by sleeping fractions of a short timeout
+# (upstream IGT's syncobj_*): without it, under TCG on shared cores, a
+# 20 ms step of theirs can take longer than their 100 ms budget. With
+# 8 ns per instruction (shift=3) one of them still failed on the igt
+# tier (lockdep); with 2 ns all passed, and a 30 s loop of guest time
+# (dumb_buffer's create-clear) costs about 50 s. The guest
+# gets one vCPU: icount runs vCPUs in turns in one host thread, and a
+# second one starved that way stalled RCU.
 # --disk IMAGE: a raw image file the guest sees as its first virtio disk
 # (x86_64: /dev/vda once virtio_blk is loaded), written in place, no
 # flushes: for scratch use such as swap (tools/vm/guest-pressure.sh).
@@ -48,7 +61,7 @@ VM="$SWGPU_REPO/tools/vm"
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
-kernel=6.12 out='' timeout='' mem='' disk='' shell=0 verbose=0
+kernel=6.12 out='' timeout='' mem='' disk='' icount=0 shell=0 verbose=0
 while (($#)); do
 	case "$1" in
 	--kernel)  kernel="${2:?}"; shift 2 ;;
@@ -56,6 +69,7 @@ while (($#)); do
 	--timeout) timeout="${2:?}"; shift 2 ;;
 	--mem)     mem="${2:?}"; shift 2 ;;
 	--disk)    disk="${2:?}"; shift 2 ;;
+	--icount)  icount=1; shift ;;
 	--shell)   shell=1; shift ;;
 	--verbose) verbose=1; shift ;;
 	--)        shift; break ;;
@@ -162,13 +176,14 @@ append+="${K_APPEND:+ $K_APPEND}${SWGPU_APPEND:+ $SWGPU_APPEND}"
 qemu+=(-accel tcg -machine pc
 	-bios /usr/share/qemu/qboot.rom
 	-nodefaults -no-user-config -no-reboot -display none
-	-smp 2 -m "$mem"
+	-smp "$((icount ? 1 : 2))" -m "$mem"
 	-kernel "$KDIR/image" -initrd "$INITRAMFS" -append "$append"
 	-fsdev local,id=fs0,path=/,security_model=none,multidevs=remap,readonly=on
 	-device virtio-9p-pci,fsdev=fs0,mount_tag=hostroot
 	-fsdev "local,id=fs1,path=${out//,/,,},security_model=none"
 	-device virtio-9p-pci,fsdev=fs1,mount_tag=results
 )
+((icount)) && qemu+=(-icount shift=1,sleep=on)
 if [[ -n "$disk" ]]; then
 	[[ -f "$disk" ]] || die "no such disk image: $disk"
 	qemu+=(-drive "file=${disk//,/,,},if=virtio,format=raw,cache=unsafe")
