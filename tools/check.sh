@@ -4,7 +4,7 @@
 #   tools/check.sh [--kernel NAME|all] [--test BINARY[:SUBTEST]] [--verbose]
 #
 # NAME: a kernel of tools/kernels.conf (6.1, 6.12, 6.12-rt, 7.2, 7.2-rt,
-# 7.3-rc, debug, highmem, debug-patched, highmem-patched). all (the
+# 7.3-rc, debug, highmem, igt, debug-patched, highmem-patched). all (the
 # default): every kernel of the table that is available; a test tier runs
 # only once its kernel is built (make tiers, make tiers-patched; naming
 # it builds it), and what is left out is said, with why.
@@ -23,7 +23,8 @@
 # NAME-pressure-swap/ and NAME-pressure-noswap/); then the same subset
 # again with vgem_compat=1 (swgpu registered as "vgem", the in-tree vgem
 # not loaded), upstream IGT's tests on the in-tree vgem, swgpu as vgem and
-# swgpu (check_upstream_igt; x86_64 guests, the Debian kernels by default),
+# swgpu (check_upstream_igt; x86_64 guests, by default the Debian kernels
+# and the igt tier, which has vkms and SW_SYNC),
 # on 7.2 our IGT binaries built against upstream's libigt, which must end
 # as they did with our lib/ (check_real_igt), then tools/bench.sh --quick
 # (run, not judged). checkpatch runs once.
@@ -62,9 +63,10 @@
 #      SWGPU_IGT_SRC (upstream IGT's source: tarball or tree),
 #      SWGPU_REAL_IGT_KERNELS (where our tests run on upstream's libigt
 #      too: default "7.2"; names, or "all"),
-#      SWGPU_UPSTREAM_IGT_KERNELS (where upstream IGT runs: "debian",
-#      the default: every Debian kernel of the table; "all": the tiers
-#      too; or a list of names; TEST=upstream_igt runs it on any kernel).
+#      SWGPU_UPSTREAM_IGT_KERNELS (where upstream IGT runs: names and
+#      "debian", every Debian kernel of the table; default "debian igt":
+#      those and the igt tier, which has vkms and SW_SYNC; "all": every
+#      x86_64 kernel; TEST=upstream_igt runs it on any kernel named).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 VM="$SWGPU_REPO/tools/vm"
@@ -200,7 +202,8 @@ done
 UPSTREAM_IGT="" UPSTREAM_IGT_SKIP="" UPSTREAM_IGT_TESTS=() UPSTREAM_IGT_ONLY=0
 mapfile -t UPSTREAM_IGT_TESTS < <("$SWGPU_REPO/tools/upstream-igt.sh" tests)
 SWGPU_IGT_NEED_SW_SYNC="$("$SWGPU_REPO/tools/upstream-igt.sh" needs-sw-sync | paste -sd,)"
-export SWGPU_IGT_NEED_SW_SYNC
+SWGPU_IGT_NEED_VKMS="$("$SWGPU_REPO/tools/upstream-igt.sh" needs-vkms | paste -sd,)"
+export SWGPU_IGT_NEED_SW_SYNC SWGPU_IGT_NEED_VKMS
 if [[ "$test" == upstream_igt ]]; then
 	UPSTREAM_IGT_ONLY=1
 elif [[ -n "$test" && " ${UPSTREAM_IGT_TESTS[*]} " == *" ${test%%:*} "* ]]; then
@@ -318,6 +321,25 @@ run_suite() {
 	judge_results "$tag" "$res" "$boot_rc"
 }
 
+# column_tests COLUMN: of the upstream tests on stdin, those that COLUMN
+# runs. native: no DRIVER_VGEM test (kms_prime's basic-crc-vgem is one;
+# its hybrid subtests want two DRIVER_ANY devices, and IGT admits vkms
+# as one only when it is IGT_FORCE_DRIVER, which then admits no other).
+# The two vgem columns: no syncobj_* (the in-tree vgem has no syncobjs;
+# swgpu as vgem is the same code), and of kms_prime basic-crc-vgem. A
+# "test@subtest" line is kept where its test is.
+column_tests() {
+	local t
+	while read -r t; do
+		case "$1:${t%%@*}" in
+		native:vgem_basic | native:vgem_slow | native:dmabuf_sync_file | native:kms_prime) ;;
+		vgem*:syncobj_*) ;;
+		vgem*:kms_prime) [[ "$t" == *@* ]] && echo "$t" || echo kms_prime@basic-crc-vgem ;;
+		*) echo "$t" ;;
+		esac
+	done
+}
+
 # check_upstream_igt NAME KO: upstream IGT's tests on kernel NAME, three
 # boots, three columns: the in-tree vgem, swgpu as "vgem" (built as
 # vgem.ko, which IGT loads and unloads by that name in place of the
@@ -336,16 +358,20 @@ check_upstream_igt() {
 		report "$name" SKIP upstream-igt "IGT's tests are dynamically linked x86_64 programs; this guest is $arch busybox"
 		return
 	fi
-	# By default on every kernel users run (the table's Debian kernels);
-	# SWGPU_UPSTREAM_IGT_KERNELS names others ("all": the tiers too), and
+	# By default on every kernel users run (the table's Debian kernels)
+	# and on the igt tier, which has what they lack (vkms, SW_SYNC);
+	# SWGPU_UPSTREAM_IGT_KERNELS names others ("all": every tier too), and
 	# TEST=upstream_igt runs it on whatever kernel is named.
-	local igt_kernels="${SWGPU_UPSTREAM_IGT_KERNELS:-debian}"
-	if ((!UPSTREAM_IGT_ONLY)) && ! case "$igt_kernels" in
-		all) true ;;
-		debian) [[ "$K_SUITE" != tier ]] ;;
-		*) [[ " $igt_kernels " == *" $name "* ]] ;;
-		esac; then
-		report "$name" SKIP upstream-igt "a test tier: SWGPU_UPSTREAM_IGT_KERNELS=all (or naming $name) runs upstream IGT here too; by default it runs on the Debian kernels"
+	local k run=0
+	for k in ${SWGPU_UPSTREAM_IGT_KERNELS:-debian igt}; do
+		case "$k" in
+		all) run=1 ;;
+		debian) [[ "$K_SUITE" == tier ]] || run=1 ;;
+		"$name") run=1 ;;
+		esac
+	done
+	if ((!UPSTREAM_IGT_ONLY && !run)); then
+		report "$name" SKIP upstream-igt "a test tier: upstream IGT runs on the Debian kernels and the igt tier; SWGPU_UPSTREAM_IGT_KERNELS=all (or naming $name) runs it here too"
 		return
 	fi
 	# The same sources were built with sparse for swgpu.ko already.
@@ -361,20 +387,13 @@ check_upstream_igt() {
 		mod="$ko"
 		[[ $col == vgem_compat ]] && mod="$as_vgem"
 		res="$top/$col"
-		# native: no DRIVER_VGEM test; syncobj_* on native only (the
-		# in-tree vgem has no syncobjs; swgpu as vgem is the same code).
-		tests="$(printf '%s\n' "${UPSTREAM_IGT_TESTS[@]}" |
-			if [[ $col == native ]]; then
-				grep -vE '^(vgem_basic|vgem_slow|dmabuf_sync_file)(@|$)'
-			else
-				grep -vE '^syncobj_'
-			fi | paste -sd,)" || true
+		tests="$(printf '%s\n' "${UPSTREAM_IGT_TESTS[@]}" | column_tests "$col" | paste -sd,)" || true
 		[[ -n "$tests" ]] || continue
 		mkdir -p "$res"
 		log "running upstream IGT on $name ($col)"
 		SWGPU_APPEND="${SWGPU_APPEND:+$SWGPU_APPEND }$([[ $col != native ]] || echo module_blacklist=vgem)" \
 			boot_guest "$name/igt-$col" "$res" "$([[ $col == native ]] && echo swgpu || echo vgem)" \
-			--kernel "$name" --out "$res" --timeout "$vm_timeout" \
+			--kernel "$name" --out "$res" --timeout "$vm_timeout" --icount \
 			-- "$VM/guest-igt.sh" "$col" "$mod" "$UPSTREAM_IGT" "$tests"
 		binaries=()
 		judge_results "$name/igt-$col" "$res" "$boot_rc"

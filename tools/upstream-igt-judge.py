@@ -5,9 +5,9 @@
 
 DIR holds one directory per column (tools/vm/guest-igt.sh): vgem (the
 in-tree vgem), vgem_compat (swgpu as "vgem"), native (swgpu as "swgpu"),
-each with igt_runner's runner/results.json and left-out.txt (the tests the
-guest left out, a line "TEST<TAB>why" each; such a test is one SKIP with
-that reason). Writes DIR/table.txt (every
+each with igt_runner's runner/results.json, runner-kms/results.json where
+the kms tests ran apart, and left-out.txt (the tests the guest left out,
+a line "TEST<TAB>why" each; such a test is one SKIP with that reason). Writes DIR/table.txt (every
 subtest, the three results side by side, every SKIP's reason) and prints
 one judgement per line for tools/check.sh:
 
@@ -16,9 +16,10 @@ one judgement per line for tools/check.sh:
 STATUS is PASS, FAIL or SKIP; TAG is KERNEL/igt-vgem_compat or
 KERNEL/igt-native. Only the swgpu columns are judged; the in-tree vgem
 column is the reference. A swgpu subtest fails when IGT says anything but
-pass or skip, when it skips where the in-tree vgem passed, and when it has
-no result where the in-tree vgem has one. A missing reference (the vgem
-run broke) is a failure too: nothing can be compared then.
+pass or skip, when it skips where the in-tree vgem passed, when it has
+no result where the in-tree vgem has one, and when a subtest of
+MUST_PASS skips where it ran. A missing reference (the vgem run broke)
+is a failure too: nothing can be compared then.
 """
 import json
 import os
@@ -129,7 +130,14 @@ def first_error(text):
 
 def main():
     kernel, top = sys.argv[1], sys.argv[2]
-    runs = {c: load(os.path.join(top, c, "runner", "results.json"), c) for c in COLUMNS}
+    runs = {}
+    for c in COLUMNS:
+        runs[c] = load(os.path.join(top, c, "runner", "results.json"), c)
+        kms = load(os.path.join(top, c, "runner-kms", "results.json"), c)
+        if kms is not None:
+            runs[c] = {**(runs[c] or {}), **kms}
+        elif os.path.exists(os.path.join(top, c, "runner-kms.exit")) and runs[c] is not None:
+            runs[c]["runner-kms"] = ("fail", "no results.json from the kms tests' igt_runner")
     left_out = {c: load_left_out(os.path.join(top, c, "left-out.txt")) for c in COLUMNS}
     for c in COLUMNS:
         # Every test left out: the runner did not start.
@@ -167,6 +175,8 @@ def main():
                 out.append(("PASS", tag, name, ""))
             elif res == "skip" and ref_res == "pass":
                 out.append(("FAIL", tag, name, "passes on in-tree vgem, skips on swgpu: " + reason))
+            elif res == "skip" and name in MUST_PASS.get(col, ()):
+                out.append(("FAIL", tag, name, "must pass where it runs (the guest has vkms): " + reason))
             elif res == "skip":
                 out.append(("SKIP", tag, name, reason))
             else:
@@ -194,8 +204,10 @@ def main():
                     if res != "pass" and reason:
                         reasons.append("%s [%s] %s: %s" % (name, TITLES[c], res, reason))
             f.write("%-*s  %-12s  %-17s  %-12s\n" % (width, name, *cells))
-        f.write("\n-: not run in that column (native runs no DRIVER_VGEM test; syncobj_* run"
-                " on native only:\n   the in-tree vgem has no syncobjs, swgpu as vgem is the same code)\n")
+        f.write("\n-: not run in that column (native runs no DRIVER_VGEM test, nor kms_prime:"
+                "\n   its hybrid subtests need two DRIVER_ANY devices, and IGT counts vkms as one only"
+                "\n   when it is IGT_FORCE_DRIVER; syncobj_* run on native only: the in-tree vgem"
+                "\n   has no syncobjs, swgpu as vgem is the same code)\n")
         for c in COLUMNS:
             for test, why in sorted(left_out[c].items()):
                 reasons.append("%s [%s] not run: %s" % (test, TITLES[c], why))
@@ -217,7 +229,15 @@ def main():
 
 
 # The tests that open DRIVER_VGEM: they apply to swgpu only as "vgem".
-VGEM_ONLY = ("vgem_basic", "vgem_slow", "dmabuf_sync_file")
+# kms_prime too: its hybrid subtests need two DRIVER_ANY devices, and IGT
+# counts vkms as one only when it is IGT_FORCE_DRIVER, which then admits
+# no other.
+VGEM_ONLY = ("vgem_basic", "vgem_slow", "dmabuf_sync_file", "kms_prime")
+
+# Subtests that must pass where they run: kms_prime runs only where the
+# guest has vkms, and then nothing but a bug makes it skip, even if the
+# in-tree vgem skipped it too.
+MUST_PASS = {"vgem_compat": ("kms_prime/basic-crc-vgem",)}
 
 
 def not_run(col, name):
@@ -226,6 +246,7 @@ def not_run(col, name):
     if col == "native":
         return binary in VGEM_ONLY
     return binary.startswith("syncobj_")
+
 
 if __name__ == "__main__":
     main()

@@ -6,6 +6,8 @@
 #   tools/upstream-igt.sh tests    print the upstream tests that check runs
 #   tools/upstream-igt.sh needs-sw-sync
 #                                  print those that need the kernel's SW_SYNC
+#   tools/upstream-igt.sh needs-vkms
+#                                  print those that need vkms
 #   tools/upstream-igt.sh ours IGTBUILD OUTDIR
 #                                  build our igt-tests/swgpu_* against that
 #                                  build's libigt, as IGT builds its own
@@ -30,12 +32,14 @@ IGT_COMMIT=75d513bd5e6ee4736ecfbc2f2768aa799c2e529b
 IGT_URL="https://gitlab.freedesktop.org/drm/igt-gpu-tools/-/archive/$IGT_COMMIT/igt-gpu-tools-$IGT_COMMIT.tar.gz"
 
 # The upstream tests that apply to a DRM driver without KMS (vgem's and
-# DRIVER_ANY's); docs/testing.rst says what each column runs.
+# DRIVER_ANY's), and kms_prime, which scans a PRIME buffer of it out on
+# vkms; docs/testing.rst says what each column runs.
 IGT_TESTS=(
 	vgem_basic vgem_slow dmabuf_sync_file sw_sync dumb_buffer
 	core_getversion core_auth core_getclient core_getstats core_setmaster
 	core_setmaster_vs_auth core_debugfs core_sysfs
 	syncobj_basic syncobj_wait syncobj_timeline syncobj_eventfd
+	kms_prime
 )
 
 # Every subtest of these requires SW_SYNC in a fixture
@@ -43,6 +47,11 @@ IGT_TESTS=(
 # guest kernel has no sw_sync, tools/vm/guest-igt.sh leaves them out, saying
 # why, rather than start one process per subtest just to see it skip.
 IGT_NEED_SW_SYNC=(sw_sync syncobj_wait syncobj_timeline syncobj_eventfd)
+
+# These need vkms: where the guest kernel has none (Debian's), they are
+# left out, saying why; where it has one they run apart, vkms the first
+# device (tools/vm/guest-igt.sh).
+IGT_NEED_VKMS=(kms_prime)
 
 IGT_PACKAGES=(
 	meson ninja-build pkg-config python3 gcc flex bison libdrm-dev
@@ -189,5 +198,6 @@ build) build ;;
 ours)  ours "${2:?IGTBUILD}" "${3:?OUTDIR}" ;;
 tests) printf '%s\n' "${IGT_TESTS[@]}" ;;
 needs-sw-sync) printf '%s\n' "${IGT_NEED_SW_SYNC[@]}" ;;
+needs-vkms) printf '%s\n' "${IGT_NEED_VKMS[@]}" ;;
 *)     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 esac

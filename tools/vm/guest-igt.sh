@@ -22,9 +22,17 @@
 #   runner/results.json  IGT's results (the format DRM CI reads)
 #   runner.log           igt_runner's output; runner.exit its exit status
 #   harness.ktap         module-load, module-unload (MODULE, or vgem)
+#   runner-kms/results.json
+#                        the same for the tests of $SWGPU_IGT_NEED_VKMS
+#                        (comma list: kms_prime), run apart: vkms loaded
+#                        and IGT_FORCE_DRIVER=vkms, IGT's way to admit vkms
+#                        as its DRIVER_ANY device; the column's driver is
+#                        the test's DRIVER_VGEM device (runner-kms.log,
+#                        runner-kms.exit)
 #   left-out.txt         "TEST<TAB>why" for each test left out: those of
 #                        $SWGPU_IGT_NEED_SW_SYNC (comma list) where the
-#                        kernel has no sw_sync
+#                        kernel has no sw_sync, those of
+#                        $SWGPU_IGT_NEED_VKMS where it has no vkms
 #   dmesg.txt            the kernel log
 # Results are judged on the host; this exits non-zero only when the
 # harness itself breaks.
@@ -66,7 +74,7 @@ native)
 esac
 
 export IGT_KMOD_DIRNAME="$SWGPU_MODROOT/lib/modules/$SWGPU_KVER"
-runner_env=(-e IGT_FORCE_DRIVER -e IGT_KMOD_DIRNAME)
+runner_env=(-e IGT_KMOD_DIRNAME)
 if [[ "$column" == vgem_compat ]]; then
 	# libkmod runs an install command instead of loading the module.
 	echo "install vgem insmod $ko" >/tmp/igt-modprobe.conf
@@ -82,45 +90,83 @@ if ! "${load[@]}"; then
 fi
 ktap ok module-load
 
-# IGT's kernel_has_sw_sync(): the debugfs file, after trying the module.
-: >"$SWGPU_OUT/left-out.txt"
-if [[ ! -e /sys/kernel/debug/sync/sw_sync ]] &&
-	! { modprobe -q -d "$SWGPU_MODROOT" -S "$SWGPU_KVER" sw_sync 2>/dev/null &&
-		[[ -e /sys/kernel/debug/sync/sw_sync ]]; }; then
-	kept=()
+# pick LIST: split $tests in two: $picked, the tests named in comma list
+# LIST (a "test@subtest" entry by its test), and $tests, the rest.
+pick() {
+	local t kept=() chosen=()
 	for t in ${tests//,/ }; do
-		if [[ ",${SWGPU_IGT_NEED_SW_SYNC:-}," == *",${t%%@*},"* ]]; then
-			printf '%s\tneeds SW_SYNC, which igt_require_sw_sync() asks for in every subtest; %s has none\n' \
-				"$t" "$SWGPU_KVER" >>"$SWGPU_OUT/left-out.txt"
+		if [[ ",$1," == *",${t%%@*},"* ]]; then
+			chosen+=("$t")
 		else
 			kept+=("$t")
 		fi
 	done
-	tests="$(IFS=,; echo "${kept[*]}")"
+	tests="$(IFS=,; echo "${kept[*]}")" picked="$(IFS=,; echo "${chosen[*]}")"
+}
+# leave_out WHY: the $picked tests are left out, for reason WHY.
+leave_out() {
+	local t
+	for t in ${picked//,/ }; do
+		printf '%s\t%s\n' "$t" "$1" >>"$SWGPU_OUT/left-out.txt"
+	done
+}
+kmod() { modprobe -q -d "$SWGPU_MODROOT" -S "$SWGPU_KVER" "$@" 2>/dev/null; }
+
+# IGT's kernel_has_sw_sync(): the debugfs file, after trying the module.
+: >"$SWGPU_OUT/left-out.txt"
+if [[ ! -e /sys/kernel/debug/sync/sw_sync ]] &&
+	! { kmod sw_sync && [[ -e /sys/kernel/debug/sync/sw_sync ]]; }; then
+	pick "${SWGPU_IGT_NEED_SW_SYNC:-}"
+	leave_out "needs SW_SYNC, which igt_require_sw_sync() asks for in every subtest; $SWGPU_KVER has none"
+fi
+# The tests that scan a PRIME buffer out need vkms, and run apart.
+pick "${SWGPU_IGT_NEED_VKMS:-}"
+kms_tests=""
+if [[ -n "$picked" ]] && ! kmod vkms; then
+	leave_out "needs vkms, a KMS driver that imports the PRIME buffer and scans it out with CRCs; $SWGPU_KVER has none (the igt tier has it)"
+else
+	kms_tests="$picked"
 fi
 
-list=/tmp/igt-test-list
-tr ',' '\n' <<<"$tests" | sed '/^$/d; s/^/igt@/' >"$list"
-if [[ -s "$list" ]]; then
-	echo "guest-igt: $column: running $(paste -sd' ' "$list") with IGT_FORCE_DRIVER=$driver"
+# run_igt NAME TESTS KEY=VALUE...: igt_runner over comma list TESTS into
+# $SWGPU_OUT/NAME/ (NAME.log, NAME.exit); the tests' environment has the
+# variables given, set through the runner (it records them).
+run_igt() {
+	local name="$1" list="/tmp/igt-test-list-$1" rc=0 start end
+	shift
+	tr ',' '\n' <<<"$1" | sed '/^$/d; s/^/igt@/' >"$list"
+	shift
+	echo "guest-igt: $column: running $(paste -sd' ' "$list") with $*"
+	local envs=("${runner_env[@]}") kv
+	for kv; do
+		envs+=(-e "$kv")
+	done
 	start="$(cut -d' ' -f1 /proc/uptime)"
-	rc=0
 	# One process per subtest (igt_runner 2.2's --multiple-mode garbles
 	# the stderr it records). The runner writes its many small files to
 	# the guest's tmpfs, not to the results share over 9p, and the whole
 	# directory is copied there at the end. --per-test-timeout: a hung
 	# subtest is killed and reported as a timeout; the outer timeout only
 	# guards the runner.
-	IGT_FORCE_DRIVER="$driver" timeout -k 10 "$((timeout_s * 4))" \
+	timeout -k 10 "$((timeout_s * 4))" \
 		"$igt/runner/igt_runner" --overwrite --test-list "$list" \
-		--per-test-timeout "$timeout_s" "${runner_env[@]}" \
-		"$igt/tests" /tmp/igt-results >"$SWGPU_OUT/runner.log" 2>&1 || rc=$?
-	cp -a /tmp/igt-results "$SWGPU_OUT/runner"
-	echo "$rc" >"$SWGPU_OUT/runner.exit"
+		--per-test-timeout "$timeout_s" "${envs[@]}" \
+		"$igt/tests" "/tmp/igt-$name" >"$SWGPU_OUT/$name.log" 2>&1 || rc=$?
+	cp -a "/tmp/igt-$name" "$SWGPU_OUT/$name"
+	echo "$rc" >"$SWGPU_OUT/$name.exit"
 	end="$(cut -d' ' -f1 /proc/uptime)"
 	echo "guest-igt: igt_runner exited $rc after $(awk "BEGIN { print $end - $start }")s"
+}
+
+if [[ -n "$tests" ]]; then
+	run_igt runner "$tests" IGT_FORCE_DRIVER="$driver"
 else
-	echo "guest-igt: $column: every test was left out (left-out.txt)"
+	echo "guest-igt: $column: every test was left out or runs with vkms (left-out.txt)"
+fi
+if [[ -n "$kms_tests" ]]; then
+	# IGT leaves vkms out of DRIVER_ANY unless it is the forced driver.
+	run_igt runner-kms "$kms_tests" IGT_FORCE_DRIVER=vkms
+	rmmod vkms || echo "guest-igt: vkms does not unload" >&2
 fi
 
 # Every test closed what it opened: the module must unload.
