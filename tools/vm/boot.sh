@@ -183,6 +183,7 @@ qemu+=(-accel tcg -machine pc
 	-fsdev "local,id=fs1,path=${out//,/,,},security_model=none"
 	-device virtio-9p-pci,fsdev=fs1,mount_tag=results
 )
+# shellcheck disable=SC2054 # commas belong to QEMU options
 ((icount)) && qemu+=(-icount shift=1,sleep=on)
 if [[ -n "$disk" ]]; then
 	[[ -f "$disk" ]] || die "no such disk image: $disk"
