@@ -10,19 +10,21 @@
 # it builds it), and what is left out is said, with why.
 # --test upstream_igt runs only upstream IGT; --test vgem_basic[:unload]
 # (any test of tools/upstream-igt.sh tests) that upstream test only;
-# --test install only the install path (below).
+# --test install only the install path (below); --test mesa the Mesa
+# client (tools/mesa/mesa-client.c, the host's Mesa: GBM, EGL, GLES2 on
+# llvmpipe), in the main boot and in a vgem_compat=1 boot.
 #
 # For each kernel: fetch it (tools/vm/fetch-kernel.sh), build the module
 # against it (W=1 and sparse, warnings fail; in its suite's build root),
 # boot it under QEMU (tools/vm/boot.sh) and run the IGT suite of
 # igt-tests/ plus the harness checks (module-load, module-unload,
-# kernel-log), the KTAP suites (kernel CPU access cases, module lifetime;
-# kmemleak where the kernel has it); on x86_64 kernels the memory
-# pressure suite (swgpu_pressure) in two small guests, one with a swap
+# kernel-log), the KTAP suites (kernel CPU access cases, module lifetime,
+# on x86_64 the Mesa client; kmemleak where the kernel has it); on x86_64
+# kernels the memory pressure suite (swgpu_pressure) in two small guests, one with a swap
 # disk and one without (tools/vm/guest-pressure.sh; results in
 # NAME-pressure-swap/ and NAME-pressure-noswap/); then the same subset
-# again with vgem_compat=1 (swgpu registered as "vgem", the in-tree vgem
-# not loaded), upstream IGT's tests on the in-tree vgem, swgpu as vgem and
+# and the Mesa client again with vgem_compat=1 (swgpu registered as
+# "vgem", the in-tree vgem not loaded), upstream IGT's tests on the in-tree vgem, swgpu as vgem and
 # swgpu (check_upstream_igt; x86_64 guests, the Debian kernels by default),
 # on 7.2 our IGT binaries built against upstream's libigt, which must end
 # as they did with our lib/ (check_real_igt), then tools/bench.sh --quick
@@ -88,7 +90,7 @@ export SWGPU_RECAP="$SWGPU_BUILD/results/recap.txt"
 : >"$SWGPU_RECAP"
 max_jobs="${SWGPU_JOBS:-2}"
 # KTAP suites run in the guest after the IGT binaries (see guest-tests.sh).
-KTAP_SUITES=(cpu_access module_lifetime highmem_pages kbug_udmabuf)
+KTAP_SUITES=(cpu_access module_lifetime highmem_pages kbug_udmabuf mesa)
 # Kernel bug reproducers that boot guests of their own.
 OWN_GUEST_KBUGS=(kbug_vgem)
 # vgem_compat=1 runs this subset with swgpu registered as "vgem" and the
@@ -165,6 +167,18 @@ build_userspace() {
 		runners+=(vgem-highmem-mmap)
 	else
 		runners+=(udmabuf-sync-race)
+	fi
+	# The Mesa client (GBM, EGL, GLES2 of the host's Mesa; x86_64: the
+	# guests chroot into the host): built apart, it links Mesa's libraries.
+	if [[ "$arch" == x86_64 ]]; then
+		ensure_packages "${SWGPU_MESA_PACKAGES[@]}"
+		if ! gcc -Wall -Wextra -Werror -O2 -I"$SWGPU_REPO/include/uapi/drm" \
+			-I/usr/include/libdrm -o "$ub/ktap/mesa-client" \
+			"$SWGPU_REPO/tools/mesa/mesa-client.c" -lgbm -lEGL -lGLESv2 \
+			2>"$ub/ktap/mesa-client.err"; then
+			cat "$ub/ktap/mesa-client.err" >&2
+			report "host-$arch" FAIL mesa-client-build "log: $ub/ktap/mesa-client.err"
+		fi
 	fi
 	mkdir -p "$ub/igt" "$ub/ktap"
 	if [[ -f "$SWGPU_REPO/igt-tests/Makefile" ]] &&
@@ -520,12 +534,22 @@ check_kernel() {
 
 	check_upstream_igt "$name" "$ko"
 
+	# TEST=mesa: the Mesa client's vgem_compat boot too.
+	if [[ "${test%%:*}" == mesa && "$arch" == x86_64 ]]; then
+		binaries=()
+		SWGPU_MODULE_PARAMS="vgem_compat=1" SWGPU_NO_VGEM=1 \
+			SWGPU_TEST_DRIVER_NAME=vgem \
+			run_suite "$name/vgem_compat" "$name" "$ko" mesa
+	fi
+
 	if [[ -z "$test" ]]; then
 		binaries=()
 		for bin in "${COMPAT_TESTS[@]}"; do
 			[[ -x "$ub/igt/$bin" ]] && binaries+=("$bin")
 		done
 		selection="$(IFS=,; echo "${binaries[*]}")"
+		# The Mesa client too: Mesa treats a device named vgem apart.
+		[[ "$arch" == x86_64 ]] && selection+=",mesa"
 		SWGPU_MODULE_PARAMS="vgem_compat=1" SWGPU_NO_VGEM=1 \
 			SWGPU_TEST_DRIVER_NAME=vgem \
 			run_suite "$name/vgem_compat" "$name" "$ko" "$selection"

@@ -17,6 +17,8 @@
 #   NAME.exit      its exit status (124: killed after SWGPU_TEST_TIMEOUT s,
 #                  default 600); absent if the guest died while it ran
 #   cpu_access.ktap, module_lifetime.ktap   the KTAP suites' results
+#   mesa.ktap, mesa.log  the Mesa client (KTAPDIR/mesa-client, x86_64
+#                  only) and Mesa's own messages
 #   harness.ktap   the harness's own checks as KTAP: module-load,
 #                  module-unload (the module must be gone at the end)
 #   tier.ktap      kmemleak, on kernels that have it: cleared before the
@@ -126,6 +128,20 @@ if wanted cpu_access; then
 		rmmod swgpu_cpu_access_test || ktap "not ok" test-module-unload
 	else
 		ktap "not ok" test-module-load
+	fi
+fi
+
+# The Mesa client (tools/mesa/mesa-client.c): the host's Mesa (GBM, EGL,
+# GLES2 on llvmpipe) on swgpu, under the name the module registered.
+if wanted mesa; then
+	echo "guest-tests: running mesa"
+	if [[ -x "$ktapdir/mesa-client" ]]; then
+		MESA_SHADER_CACHE_DISABLE=true timeout -k 10 "$timeout_s" \
+			"$ktapdir/mesa-client" "${SWGPU_TEST_DRIVER_NAME:-swgpu}" \
+			>"$SWGPU_OUT/mesa.ktap" 2>"$SWGPU_OUT/mesa.log" || true
+	else
+		printf 'KTAP version 1\n1..1\nnot ok 1 mesa-client # not built: %s\n' \
+			"$ktapdir/mesa-client" >"$SWGPU_OUT/mesa.ktap"
 	fi
 fi
 
