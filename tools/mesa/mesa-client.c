@@ -12,6 +12,7 @@
  *   gbm-*        a GBM device on swgpu's primary node, an EGL display on
  *                it, a known scene rendered with GLES2 into a GBM buffer;
  *                its pixels read back through glReadPixels, gbm_bo_map,
+ *                sampling the buffer as a texture,
  *                the dma-buf of gbm_bo_get_fd, a second swgpu file that
  *                imports it (MODE_MAP_DUMB), and the in-tree vgem that
  *                imports it (through the dma-buf vgem hands back: vgem
@@ -78,14 +79,14 @@ struct result {
 };
 
 enum {
-	GBM_SCENE, GBM_DMABUF, GBM_SWGPU2, GBM_VGEM,
+	GBM_SCENE, GBM_TEXTURE, GBM_DMABUF, GBM_SWGPU2, GBM_VGEM,
 	TEX_VGEM, TEX_UDMABUF, TEX_HEAP,
 	TGT_VGEM, TGT_UDMABUF, TGT_HEAP,
 	SL_DEVICE, SL_TEXTURE, SL_TARGET,
 	NCASES
 };
 static const char *const case_names[NCASES] = {
-	"gbm-scene-readpixels-and-gbm-map", "gbm-dmabuf-mmap",
+	"gbm-scene-readpixels-and-gbm-map", "gbm-texture", "gbm-dmabuf-mmap",
 	"gbm-second-swgpu-file", "gbm-vgem-import",
 	"texture-vgem", "texture-udmabuf", "texture-heap",
 	"target-vgem", "target-udmabuf", "target-heap",
@@ -249,6 +250,7 @@ struct gl {
 	EGLContext ctx;
 	GLuint color_prog, tex_prog;
 	PFNGLEGLIMAGETARGETTEXTURE2DOESPROC image_target_texture;
+	GLenum image_error;	/* of the last image_texture() */
 };
 
 static const char *egl_err(void)
@@ -420,7 +422,10 @@ static GLuint image_texture(struct gl *g, EGLImage image, GLuint *fbo)
 	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
 	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
 	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+	while (glGetError() != GL_NO_ERROR)
+		;
 	g->image_target_texture(GL_TEXTURE_2D, (GLeglImageOES)image);
+	g->image_error = glGetError();
 	if (fbo) {
 		glGenFramebuffers(1, fbo);
 		glBindFramebuffer(GL_FRAMEBUFFER, *fbo);
@@ -428,6 +433,31 @@ static GLuint image_texture(struct gl *g, EGLImage image, GLuint *fbo)
 				       GL_TEXTURE_2D, tex, 0);
 	}
 	return tex;
+}
+
+/*
+ * Draw texture @tex over the whole of a new W x H RGBA texture, which
+ * stays the bound framebuffer, for check_readpixels().
+ */
+static void sample(struct gl *g, GLuint tex)
+{
+	GLuint out_fbo, out_tex;
+
+	glGenTextures(1, &out_tex);
+	glBindTexture(GL_TEXTURE_2D, out_tex);
+	glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, W, H, 0, GL_RGBA,
+		     GL_UNSIGNED_BYTE, NULL);
+	glGenFramebuffers(1, &out_fbo);
+	glBindFramebuffer(GL_FRAMEBUFFER, out_fbo);
+	glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0,
+			       GL_TEXTURE_2D, out_tex, 0);
+	glViewport(0, 0, W, H);
+	glUseProgram(g->tex_prog);
+	glActiveTexture(GL_TEXTURE0);
+	glBindTexture(GL_TEXTURE_2D, tex);
+	glUniform1i(glGetUniformLocation(g->tex_prog, "tex"), 0);
+	quad();
+	glFinish();
 }
 
 /* ---- foreign buffers ---- */
@@ -539,7 +569,7 @@ static void group_gbm(int primary, struct gl *gl)
 	struct gbm_bo *bo;
 	struct gl g;
 	EGLImage image;
-	GLuint fbo;
+	GLuint fbo, tex;
 	uint32_t stride, map_stride, handle = 0;
 	void *map_data = NULL, *map;
 	int dmabuf, second, vgem, again;
@@ -578,6 +608,15 @@ static void group_gbm(int primary, struct gl *gl)
 		return;
 	gbm_bo_unmap(bo, map_data);
 	set(GBM_SCENE, PASS, "");
+
+	/* the GBM buffer sampled as a texture gives the scene back */
+	tex = image_texture(&g, image, NULL);
+	if (CHECK(GBM_TEXTURE, g.image_error == GL_NO_ERROR,
+		  "glEGLImageTargetTexture2DOES: GL error %#x", g.image_error)) {
+		sample(&g, tex);
+		if (check_readpixels(GBM_TEXTURE, scene))
+			set(GBM_TEXTURE, PASS, "");
+	}
 
 	/* the dma-buf GBM hands out: read-only, as Mesa exports */
 	dmabuf = gbm_bo_get_fd(bo);
@@ -645,7 +684,7 @@ static void group_gbm(int primary, struct gl *gl)
 static void foreign_cases(int tex_case, int tgt_case, const char *kind,
 			  struct gl *g, struct foreign *f, EGLImage image)
 {
-	GLuint fbo, tex, out_fbo, out_tex;
+	GLuint fbo, tex;
 
 	if (image == EGL_NO_IMAGE) {
 		foreign_begin(f, DMA_BUF_SYNC_WRITE);
@@ -660,21 +699,10 @@ static void foreign_cases(int tex_case, int tgt_case, const char *kind,
 
 	/* as a texture: the exporter's picture comes out */
 	tex = image_texture(g, image, NULL);
-	glGenTextures(1, &out_tex);
-	glBindTexture(GL_TEXTURE_2D, out_tex);
-	glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, W, H, 0, GL_RGBA,
-		     GL_UNSIGNED_BYTE, NULL);
-	glGenFramebuffers(1, &out_fbo);
-	glBindFramebuffer(GL_FRAMEBUFFER, out_fbo);
-	glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0,
-			       GL_TEXTURE_2D, out_tex, 0);
-	glViewport(0, 0, W, H);
-	glUseProgram(g->tex_prog);
-	glActiveTexture(GL_TEXTURE0);
-	glBindTexture(GL_TEXTURE_2D, tex);
-	glUniform1i(glGetUniformLocation(g->tex_prog, "tex"), 0);
-	quad();
-	glFinish();
+	if (!CHECK(tex_case, g->image_error == GL_NO_ERROR,
+		   "glEGLImageTargetTexture2DOES: GL error %#x", g->image_error))
+		return;
+	sample(g, tex);
 	if (check_readpixels(tex_case, picture))
 		set(tex_case, PASS, "");
 
