@@ -64,6 +64,9 @@
 #      SWGPU_IGT_SRC (upstream IGT's source: tarball or tree),
 #      SWGPU_REAL_IGT_KERNELS (where our tests run on upstream's libigt
 #      too: default "7.2"; names, or "all"),
+#      SWGPU_MESA_SID_KERNELS (where the Mesa client runs a second time
+#      with unstable's Mesa, in a root of tools/mesa/mesa-root.sh:
+#      default "7.2"; names, or "all"),
 #      SWGPU_UPSTREAM_IGT_KERNELS (where upstream IGT runs: "debian",
 #      the default: every Debian kernel of the table; "all": the tiers
 #      too; or a list of names; TEST=upstream_igt runs it on any kernel).
@@ -468,6 +471,25 @@ check_kbug_vgem() {
 		'BUG: kernel NULL pointer dereference|Oops'
 }
 
+# mesa_root NAME: on the kernels of SWGPU_MESA_SID_KERNELS (default
+# "7.2", unstable's own kernel; names, or "all"), when the Mesa client
+# runs, export SWGPU_MESA_ROOT: a root with unstable's Mesa
+# (tools/mesa/mesa-root.sh), in which guest-tests.sh runs the client a
+# second time (results mesa-sid/...). x86_64 guests only.
+mesa_root() {
+	local name="$1" kernels="${SWGPU_MESA_SID_KERNELS:-7.2}" root
+	unset SWGPU_MESA_ROOT SWGPU_MESA_ROOT_NAME
+	[[ "$arch" == x86_64 && ( -z "$test" || "${test%%:*}" == mesa ) ]] || return 0
+	[[ "$kernels" == all || " $kernels " == *" $name "* ]] || return 0
+	if root="$("$SWGPU_REPO/tools/mesa/mesa-root.sh" sid \
+		2>"$SWGPU_BUILD/$name/mesa-root.err")"; then
+		export SWGPU_MESA_ROOT="$root" SWGPU_MESA_ROOT_NAME=sid
+	else
+		tail -n 20 "$SWGPU_BUILD/$name/mesa-root.err" | sed 's/^/    /'
+		report "$name" FAIL mesa-sid-root "log: $SWGPU_BUILD/$name/mesa-root.err"
+	fi
+}
+
 # check_kernel NAME: everything for one kernel; prints its result lines
 # and, last, "#counts PASSED FAILED SKIPPED KNOWN REAL".
 check_kernel() {
@@ -498,6 +520,7 @@ check_kernel() {
 	[[ "$arch" == i386 ]] && ub="$SWGPU_BUILD/i386"
 
 	select_binaries "$ub/igt"
+	mesa_root "$name"
 	((main_suite)) && run_suite "$name" "$name" "$ko" "$test"
 	[[ -z "$test" ]] && check_real_igt "$name" "$ko"
 
