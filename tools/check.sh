@@ -477,10 +477,10 @@ check_kbug_vgem() {
 # (tools/mesa/mesa-root.sh), in which guest-tests.sh runs the client a
 # second time (results mesa-sid/...). x86_64 guests only.
 mesa_root() {
-	local name="$1" kernels="${SWGPU_MESA_SID_KERNELS:-7.2}" root
+	local name="$1" sid_kernels="${SWGPU_MESA_SID_KERNELS:-7.2}" root
 	unset SWGPU_MESA_ROOT SWGPU_MESA_ROOT_NAME
 	[[ "$arch" == x86_64 && ( -z "$test" || "${test%%:*}" == mesa ) ]] || return 0
-	[[ "$kernels" == all || " $kernels " == *" $name "* ]] || return 0
+	[[ "$sid_kernels" == all || " $sid_kernels " == *" $name "* ]] || return 0
 	if root="$("$SWGPU_REPO/tools/mesa/mesa-root.sh" sid \
 		2>"$SWGPU_BUILD/$name/mesa-root.err")"; then
 		export SWGPU_MESA_ROOT="$root" SWGPU_MESA_ROOT_NAME=sid
