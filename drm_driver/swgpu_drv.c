@@ -96,6 +96,8 @@ static struct drm_driver swgpu_driver = {
 	.fops = &swgpu_fops,
 
 	.dumb_create = swgpu_dumb_create,
+	/* Imported objects too, unlike the core's default. */
+	.dumb_map_offset = swgpu_dumb_map_offset,
 
 	.prime_handle_to_fd = drm_gem_prime_handle_to_fd,
 	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,

@@ -157,6 +157,8 @@ int swgpu_gem_mmap_offset_ioctl(struct drm_device *dev, void *data,
 				struct drm_file *file);
 int swgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
 		      struct drm_mode_create_dumb *args);
+int swgpu_dumb_map_offset(struct drm_file *file, struct drm_device *dev,
+			  u32 handle, u64 *offset);
 
 /* swgpu_pages.c */
 int swgpu_object_pin_pages(struct swgpu_object *obj);

@@ -300,6 +300,29 @@ int swgpu_gem_create_ioctl(struct drm_device *dev, void *data,
 	return 0;
 }
 
+/*
+ * The fake offset of @handle's object, for mmap(2) on the same DRM file.
+ * Imported objects get one too: swgpu_gem_mmap() maps them through their
+ * exporter (dma_buf_mmap()).
+ */
+static int swgpu_gem_mmap_offset(struct drm_file *file, u32 handle,
+				 u64 *offset)
+{
+	struct drm_gem_object *gem;
+	int ret;
+
+	gem = drm_gem_object_lookup(file, handle);
+	if (!gem)
+		return -ENOENT;
+
+	ret = drm_gem_create_mmap_offset(gem);
+	if (!ret)
+		*offset = drm_vma_node_offset_addr(&gem->vma_node);
+
+	drm_gem_object_put(gem);
+	return ret;
+}
+
 /**
  * swgpu_gem_mmap_offset_ioctl - DRM_IOCTL_SWGPU_GEM_MMAP_OFFSET
  * @dev: the swgpu DRM device
@@ -312,22 +335,32 @@ int swgpu_gem_mmap_offset_ioctl(struct drm_device *dev, void *data,
 				struct drm_file *file)
 {
 	struct drm_swgpu_gem_mmap_offset *args = data;
-	struct drm_gem_object *gem;
-	int ret;
 
 	if (args->pad)
 		return -EINVAL;
 
-	gem = drm_gem_object_lookup(file, args->handle);
-	if (!gem)
-		return -ENOENT;
+	return swgpu_gem_mmap_offset(file, args->handle, &args->offset);
+}
 
-	ret = drm_gem_create_mmap_offset(gem);
-	if (!ret)
-		args->offset = drm_vma_node_offset_addr(&gem->vma_node);
-
-	drm_gem_object_put(gem);
-	return ret;
+/**
+ * swgpu_dumb_map_offset - DRM_IOCTL_MODE_MAP_DUMB
+ * @file: the caller's DRM file
+ * @dev: the swgpu DRM device
+ * @handle: the object, made by swgpu or imported
+ * @offset: out: the fake offset to mmap
+ *
+ * The DRM core's default, drm_gem_dumb_map_offset(), refuses imported
+ * objects, because most drivers cannot map a foreign buffer through their
+ * own file. swgpu can, as for GEM_MMAP_OFFSET; and software renderers that
+ * know only dumb buffers (Mesa's kms_swrast) map every buffer they import
+ * this way.
+ *
+ * Return: 0, -ENOENT for a bad handle, -ENOMEM.
+ */
+int swgpu_dumb_map_offset(struct drm_file *file, struct drm_device *dev,
+			  u32 handle, u64 *offset)
+{
+	return swgpu_gem_mmap_offset(file, handle, offset);
 }
 
 /**

@@ -10,19 +10,21 @@
 # it builds it), and what is left out is said, with why.
 # --test upstream_igt runs only upstream IGT; --test vgem_basic[:unload]
 # (any test of tools/upstream-igt.sh tests) that upstream test only;
-# --test install only the install path (below).
+# --test install only the install path (below); --test mesa the Mesa
+# client (tools/mesa/mesa-client.c, the host's Mesa: GBM, EGL, GLES2 on
+# llvmpipe), in the main boot and in a vgem_compat=1 boot.
 #
 # For each kernel: fetch it (tools/vm/fetch-kernel.sh), build the module
 # against it (W=1 and sparse, warnings fail; in its suite's build root),
 # boot it under QEMU (tools/vm/boot.sh) and run the IGT suite of
 # igt-tests/ plus the harness checks (module-load, module-unload,
-# kernel-log), the KTAP suites (kernel CPU access cases, module lifetime;
-# kmemleak where the kernel has it); on x86_64 kernels the memory
-# pressure suite (swgpu_pressure) in two small guests, one with a swap
+# kernel-log), the KTAP suites (kernel CPU access cases, module lifetime,
+# on x86_64 the Mesa client; kmemleak where the kernel has it); on x86_64
+# kernels the memory pressure suite (swgpu_pressure) in two small guests, one with a swap
 # disk and one without (tools/vm/guest-pressure.sh; results in
 # NAME-pressure-swap/ and NAME-pressure-noswap/); then the same subset
-# again with vgem_compat=1 (swgpu registered as "vgem", the in-tree vgem
-# not loaded), upstream IGT's tests on the in-tree vgem, swgpu as vgem and
+# and the Mesa client again with vgem_compat=1 (swgpu registered as
+# "vgem", the in-tree vgem not loaded), upstream IGT's tests on the in-tree vgem, swgpu as vgem and
 # swgpu (check_upstream_igt; x86_64 guests, by default the Debian kernels
 # and the igt tier, which has vkms and SW_SYNC),
 # on 7.2 our IGT binaries built against upstream's libigt, which must end
@@ -63,6 +65,9 @@
 #      SWGPU_IGT_SRC (upstream IGT's source: tarball or tree),
 #      SWGPU_REAL_IGT_KERNELS (where our tests run on upstream's libigt
 #      too: default "7.2"; names, or "all"),
+#      SWGPU_MESA_SID_KERNELS (where the Mesa client runs a second time
+#      with unstable's Mesa, in a root of tools/mesa/mesa-root.sh:
+#      default "7.2"; names, or "all"),
 #      SWGPU_UPSTREAM_IGT_KERNELS (where upstream IGT runs: names and
 #      "debian", every Debian kernel of the table; default "debian igt":
 #      those and the igt tier, which has vkms and SW_SYNC; "all": every
@@ -90,7 +95,7 @@ export SWGPU_RECAP="$SWGPU_BUILD/results/recap.txt"
 : >"$SWGPU_RECAP"
 max_jobs="${SWGPU_JOBS:-2}"
 # KTAP suites run in the guest after the IGT binaries (see guest-tests.sh).
-KTAP_SUITES=(cpu_access module_lifetime highmem_pages kbug_udmabuf)
+KTAP_SUITES=(cpu_access module_lifetime highmem_pages kbug_udmabuf mesa)
 # Kernel bug reproducers that boot guests of their own.
 OWN_GUEST_KBUGS=(kbug_vgem)
 # vgem_compat=1 runs this subset with swgpu registered as "vgem" and the
@@ -167,6 +172,18 @@ build_userspace() {
 		runners+=(vgem-highmem-mmap)
 	else
 		runners+=(udmabuf-sync-race)
+	fi
+	# The Mesa client (GBM, EGL, GLES2 of the host's Mesa; x86_64: the
+	# guests chroot into the host): built apart, it links Mesa's libraries.
+	if [[ "$arch" == x86_64 ]]; then
+		ensure_packages "${SWGPU_MESA_PACKAGES[@]}"
+		if ! gcc -Wall -Wextra -Werror -O2 -I"$SWGPU_REPO/include/uapi/drm" \
+			-I/usr/include/libdrm -o "$ub/ktap/mesa-client" \
+			"$SWGPU_REPO/tools/mesa/mesa-client.c" -lgbm -lEGL -lGLESv2 \
+			2>"$ub/ktap/mesa-client.err"; then
+			cat "$ub/ktap/mesa-client.err" >&2
+			report "host-$arch" FAIL mesa-client-build "log: $ub/ktap/mesa-client.err"
+		fi
 	fi
 	mkdir -p "$ub/igt" "$ub/ktap"
 	if [[ -f "$SWGPU_REPO/igt-tests/Makefile" ]] &&
@@ -473,6 +490,25 @@ check_kbug_vgem() {
 		'BUG: kernel NULL pointer dereference|Oops'
 }
 
+# mesa_root NAME: on the kernels of SWGPU_MESA_SID_KERNELS (default
+# "7.2", unstable's own kernel; names, or "all"), when the Mesa client
+# runs, export SWGPU_MESA_ROOT: a root with unstable's Mesa
+# (tools/mesa/mesa-root.sh), in which guest-tests.sh runs the client a
+# second time (results mesa-sid/...). x86_64 guests only.
+mesa_root() {
+	local name="$1" sid_kernels="${SWGPU_MESA_SID_KERNELS:-7.2}" root
+	unset SWGPU_MESA_ROOT SWGPU_MESA_ROOT_NAME
+	[[ "$arch" == x86_64 && ( -z "$test" || "${test%%:*}" == mesa ) ]] || return 0
+	[[ "$sid_kernels" == all || " $sid_kernels " == *" $name "* ]] || return 0
+	if root="$("$SWGPU_REPO/tools/mesa/mesa-root.sh" sid \
+		2>"$SWGPU_BUILD/$name/mesa-root.err")"; then
+		export SWGPU_MESA_ROOT="$root" SWGPU_MESA_ROOT_NAME=sid
+	else
+		tail -n 20 "$SWGPU_BUILD/$name/mesa-root.err" | sed 's/^/    /'
+		report "$name" FAIL mesa-sid-root "log: $SWGPU_BUILD/$name/mesa-root.err"
+	fi
+}
+
 # check_kernel NAME: everything for one kernel; prints its result lines
 # and, last, "#counts PASSED FAILED SKIPPED KNOWN REAL".
 check_kernel() {
@@ -503,6 +539,7 @@ check_kernel() {
 	[[ "$arch" == i386 ]] && ub="$SWGPU_BUILD/i386"
 
 	select_binaries "$ub/igt"
+	mesa_root "$name"
 	((main_suite)) && run_suite "$name" "$name" "$ko" "$test"
 	[[ -z "$test" ]] && check_real_igt "$name" "$ko"
 
@@ -539,12 +576,22 @@ check_kernel() {
 
 	check_upstream_igt "$name" "$ko"
 
+	# TEST=mesa: the Mesa client's vgem_compat boot too.
+	if [[ "${test%%:*}" == mesa && "$arch" == x86_64 ]]; then
+		binaries=()
+		SWGPU_MODULE_PARAMS="vgem_compat=1" SWGPU_NO_VGEM=1 \
+			SWGPU_TEST_DRIVER_NAME=vgem \
+			run_suite "$name/vgem_compat" "$name" "$ko" mesa
+	fi
+
 	if [[ -z "$test" ]]; then
 		binaries=()
 		for bin in "${COMPAT_TESTS[@]}"; do
 			[[ -x "$ub/igt/$bin" ]] && binaries+=("$bin")
 		done
 		selection="$(IFS=,; echo "${binaries[*]}")"
+		# The Mesa client too: Mesa treats a device named vgem apart.
+		[[ "$arch" == x86_64 ]] && selection+=",mesa"
 		SWGPU_MODULE_PARAMS="vgem_compat=1" SWGPU_NO_VGEM=1 \
 			SWGPU_TEST_DRIVER_NAME=vgem \
 			run_suite "$name/vgem_compat" "$name" "$ko" "$selection"

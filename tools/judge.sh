@@ -53,8 +53,10 @@ parse_igt() {
 	}' "$2"
 }
 
-# KTAP file -> "PASS|FAIL|SKIP NAME" lines. Nested results are named
-# suite/case; a parent line counts only if it failed with no failed child.
+# KTAP file -> "PASS|FAIL|SKIP<tab>NAME<tab>REASON" lines (REASON: what
+# follows "# SKIP" or a failed case's "#", else empty). Nested results are
+# named suite/case; a parent line counts only if it failed with no failed
+# child.
 parse_ktap() {
 	awk -v prefix="$1" '
 	/^[ \t]*# Subtest: / {
@@ -69,16 +71,23 @@ parse_ktap() {
 		notok = (line ~ /^not ok/)
 		sub(/^(not )?ok [0-9]+[ \t]*(- )?/, "", line)
 		directive = ""
+		line_directive = ""
 		if (match(line, /[ \t]*#/)) {
-			directive = toupper(substr(line, RSTART + RLENGTH))
+			line_directive = substr(line, RSTART + RLENGTH)
+			sub(/^[ \t]+/, "", line_directive)
+			directive = toupper(line_directive)
 			line = substr(line, 1, RSTART - 1)
 		}
 		gsub(/^[ \t]+|[ \t]+$/, "", directive)
 		name = (d in suite) ? suite[d] "/" line : line
 		parent = (seen && last_d > d)
 		seen = 1; last_d = d
-		if (directive ~ /^(SKIP|TODO)/) { status = "SKIP" }
-		else { status = notok ? "FAIL" : "PASS" }
+		reason = line_directive
+		if (directive ~ /^(SKIP|TODO)/) {
+			status = "SKIP"
+			sub(/^[A-Za-z]+/, "", reason)
+		} else { status = notok ? "FAIL" : "PASS" }
+		gsub(/^[ \t]+|[ \t]+$/, "", reason)
 		if (parent) {
 			delete_deeper(d)
 			hadfail = child_fail; child_fail = 0
@@ -86,7 +95,7 @@ parse_ktap() {
 		} else if (status == "FAIL" && d > 0) {
 			child_fail = 1
 		}
-		print status, prefix name
+		print status "\t" prefix name "\t" reason
 	}
 	function delete_deeper(level,   k) {
 		for (k in suite) if (k + 0 > level) delete suite[k]
@@ -141,9 +150,9 @@ judge_results() {
 		[[ -f "$f" ]] || continue
 		name="$(basename "$f" .ktap)"
 		[[ "$name" == harness ]] && prefix="" || prefix="$name/"
-		while read -r status name; do
+		while IFS=$'\t' read -r status name reason; do
 			[[ -n "$prefix" ]] && real_tests=$((real_tests + 1))
-			report "$tag" "$status" "$name"
+			report "$tag" "$status" "$name" "$reason"
 		done < <(parse_ktap "$prefix" "$f")
 	done
 	judge_kbugs "$tag" "$res"

@@ -21,6 +21,12 @@ SWGPU_HOST_PACKAGES=(
 	zstd bc flex bison libelf-dev build-essential rsync dwarves
 )
 
+# Mesa's GBM, EGL and GLES2 (llvmpipe, kms_swrast) for the Mesa client
+# (tools/mesa/mesa-client.c): x86_64 guests run the host's Mesa.
+SWGPU_MESA_PACKAGES=(
+	libgbm-dev libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
+)
+
 # Logging goes to stderr: stdout of a tool is kept for its data (a path).
 log()  { printf '[swgpu] %s\n' "$*" >&2; }
 warn() { printf '[swgpu] warning: %s\n' "$*" >&2; }

@@ -17,6 +17,10 @@
 #   NAME.exit      its exit status (124: killed after SWGPU_TEST_TIMEOUT s,
 #                  default 600); absent if the guest died while it ran
 #   cpu_access.ktap, module_lifetime.ktap   the KTAP suites' results
+#   mesa.ktap, mesa.log  the Mesa client (KTAPDIR/mesa-client, x86_64
+#                  only) and Mesa's own messages; with SWGPU_MESA_ROOT
+#                  (a root of tools/mesa/mesa-root.sh) the client again
+#                  with that root's Mesa: mesa-$SWGPU_MESA_ROOT_NAME.ktap
 #   harness.ktap   the harness's own checks as KTAP: module-load,
 #                  module-unload (the module must be gone at the end)
 #   tier.ktap      kmemleak, on kernels that have it: cleared before the
@@ -126,6 +130,46 @@ if wanted cpu_access; then
 		rmmod swgpu_cpu_access_test || ktap "not ok" test-module-unload
 	else
 		ktap "not ok" test-module-load
+	fi
+fi
+
+# The Mesa client (tools/mesa/mesa-client.c): the host's Mesa (GBM, EGL,
+# GLES2 on llvmpipe) on swgpu, under the name the module registered.
+if wanted mesa; then
+	echo "guest-tests: running mesa"
+	if [[ -x "$ktapdir/mesa-client" ]]; then
+		MESA_SHADER_CACHE_DISABLE=true timeout -k 10 "$timeout_s" \
+			"$ktapdir/mesa-client" "${SWGPU_TEST_DRIVER_NAME:-swgpu}" \
+			>"$SWGPU_OUT/mesa.ktap" 2>"$SWGPU_OUT/mesa.log" || true
+	else
+		printf 'KTAP version 1\n1..1\nnot ok 1 mesa-client # not built: %s\n' \
+			"$ktapdir/mesa-client" >"$SWGPU_OUT/mesa.ktap"
+	fi
+	# Once more with another suite's Mesa (tools/mesa/mesa-root.sh):
+	# the same program in a chroot of that root, in a mount namespace
+	# of its own, with this guest's /dev, /proc, /sys (and debugfs) and
+	# the client's directory at /mnt. LP_NATIVE_VECTOR_WIDTH=128: under
+	# this QEMU (TCG, -cpu max), unstable's llvmpipe (Mesa 26.2, LLVM 22)
+	# with its default 256-bit vectors samples every texel of any
+	# texture as texel (0,0) - the same on the in-tree vgem and for a
+	# plain glTexImage2D texture - and with 128-bit vectors it samples
+	# right (measured; mesa.rst).
+	if [[ -n "${SWGPU_MESA_ROOT:-}" && -x "$ktapdir/mesa-client" ]]; then
+		echo "guest-tests: running mesa in $SWGPU_MESA_ROOT"
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		timeout -k 10 "$timeout_s" unshare --mount --propagation private -- \
+			bash -c '
+			root="$1" dir="$2" name="$3"
+			for d in dev proc sys; do mount --rbind "/$d" "$root/$d"; done
+			mount -t tmpfs tmpfs "$root/tmp"
+			mount --bind "$dir" "$root/mnt"
+			exec chroot "$root" env -i PATH=/usr/bin:/bin HOME=/tmp \
+				MESA_SHADER_CACHE_DISABLE=true \
+				LP_NATIVE_VECTOR_WIDTH=128 /mnt/mesa-client "$name"
+			' mesa-root "$SWGPU_MESA_ROOT" "$ktapdir" \
+			"${SWGPU_TEST_DRIVER_NAME:-swgpu}" \
+			>"$SWGPU_OUT/mesa-${SWGPU_MESA_ROOT_NAME:-root}.ktap" \
+			2>"$SWGPU_OUT/mesa-${SWGPU_MESA_ROOT_NAME:-root}.log" || true
 	fi
 fi
 
