@@ -66,28 +66,14 @@ timing() {
 }
 
 # base_root SUITE PACKAGE...: print the cached base root of SUITE with
-# PACKAGE... (NAME=VERSION), making it first if need be. A root of an
-# older key is removed when its successor is made.
+# the root packages and PACKAGE... (NAME=VERSION), making it first if
+# need be (lib.sh cached_root).
 base_root() {
-	local suite="$1" key dir top="$SWGPU_CACHE/install-roots" start lock
+	local suite="$1" start=$SECONDS dir
 	shift
-	key="$({
-		echo "$suite"
-		printf '%s\n' "${ROOT_PACKAGES[@]}" "$@" | LC_ALL=C sort
-		cat "$VM/build-root.sh"
-	} | sha256sum | cut -c1-16)"
-	dir="$top/$suite-$key"
-	mkdir -p "$top"
-	exec {lock}>"$top/.lock-$suite"
-	flock "$lock"
-	if [[ ! -f "$dir.done" ]]; then
-		start=$SECONDS
-		rm -rf "$top/$suite-"*
-		nice -n 10 "$VM/build-root.sh" "$suite" "$dir" "${ROOT_PACKAGES[@]}" "$@" >&2
-		: >"$dir.done"
-		timing "$suite base root made (cold)" $((SECONDS - start))
-	fi
-	exec {lock}>&-
+	dir="$(cached_root "$SWGPU_CACHE/install-roots" "$suite" "${ROOT_PACKAGES[@]}" "$@")"
+	# A cached root is found at once; seconds mean it was made.
+	((SECONDS - start < 5)) || timing "$suite base root made (cold)" $((SECONDS - start))
 	echo "$dir"
 }
 

@@ -267,3 +267,32 @@ kbuild_make() {
 		exec chroot "$root" make -C "$kbuild" M=/swgpu-build/drm_driver "$@"
 	' kbuild_make "$kdir/buildroot" "$outdir" "$(cat "$kdir/build")" "$@"
 }
+
+# cached_root TOP SUITE PACKAGE...: print the directory of a Debian SUITE
+# root with PACKAGE... (NAME or NAME=VERSION) made by tools/vm/build-root.sh
+# under TOP, making it first if need be (under a lock, niced; the time it
+# took is logged). Keyed by the suite, the packages and build-root.sh; a
+# root of an older key is removed when its successor is made.
+cached_root() {
+	local top="$1" suite="$2" key dir lock start
+	shift 2
+	key="$({
+		echo "$suite"
+		printf '%s\n' "$@" | LC_ALL=C sort
+		cat "$SWGPU_REPO/tools/vm/build-root.sh"
+	} | sha256sum | cut -c1-16)"
+	dir="$top/$suite-$key"
+	mkdir -p "$top"
+	exec {lock}>"$top/.lock-$suite"
+	flock "$lock"
+	if [[ ! -f "$dir.done" ]]; then
+		start=$SECONDS
+		rm -rf "$top/$suite-"*
+		log "making a $suite root in $dir: $*"
+		nice -n 10 "$SWGPU_REPO/tools/vm/build-root.sh" "$suite" "$dir" "$@" >&2
+		: >"$dir.done"
+		log "$suite root made in $((SECONDS - start)) s (cold)"
+	fi
+	exec {lock}>&-
+	echo "$dir"
+}

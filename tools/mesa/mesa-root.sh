@@ -23,21 +23,4 @@ for p in "${packages[@]}"; do
 	[[ -n "$v" ]] || die "no $p in $suite"
 	pins+=("$p=$v")
 done
-top="$SWGPU_CACHE/mesa-roots"
-key="$({
-	echo "$suite"
-	printf '%s\n' "${pins[@]}"
-	cat "$SWGPU_REPO/tools/vm/build-root.sh"
-} | sha256sum | cut -c1-16)"
-dir="$top/$suite-$key"
-mkdir -p "$top"
-exec {lock}>"$top/.lock-$suite"
-flock "$lock"
-if [[ ! -f "$dir.done" ]]; then
-	rm -rf "$top/$suite-"*
-	log "making a $suite root with Mesa (${pins[*]})"
-	nice -n 10 "$SWGPU_REPO/tools/vm/build-root.sh" "$suite" "$dir" "${pins[@]}" >&2
-	: >"$dir.done"
-fi
-exec {lock}>&-
-echo "$dir"
+cached_root "$SWGPU_CACHE/mesa-roots" "$suite" "${pins[@]}"
