@@ -173,6 +173,7 @@ build_userspace() {
 	else
 		runners+=(udmabuf-sync-race)
 	fi
+	mkdir -p "$ub/igt" "$ub/ktap"
 	# The Mesa client (GBM, EGL, GLES2 of the host's Mesa; x86_64: the
 	# guests chroot into the host): built apart, it links Mesa's libraries.
 	if [[ "$arch" == x86_64 ]]; then
@@ -185,7 +186,6 @@ build_userspace() {
 			report "host-$arch" FAIL mesa-client-build "log: $ub/ktap/mesa-client.err"
 		fi
 	fi
-	mkdir -p "$ub/igt" "$ub/ktap"
 	if [[ -f "$SWGPU_REPO/igt-tests/Makefile" ]] &&
 		! env "${env_[@]}" make -C "$SWGPU_REPO/igt-tests" O="$ub/igt" -j"$(nproc)" \
 			>"$ub/igt-build.log" 2>&1; then
