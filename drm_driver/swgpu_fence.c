@@ -71,17 +71,37 @@ static const struct dma_fence_ops swgpu_fence_ops = {
 	.release = swgpu_fence_release,
 };
 
-static void swgpu_fence_expire(struct timer_list *t)
+/*
+ * Signal @fence with @error (0: none) unless it is signalled already.
+ * Return: whether this call signalled it.
+ *
+ * The expiry timer and FENCE_SIGNAL both end a fence, and the caller of
+ * FENCE_SIGNAL is told which of them did: the test and the signal must
+ * be one step under the fence's lock, or the timer can expire the fence
+ * between them and the ioctl would report a signal that set nothing
+ * (dma_fence_signal() does not say on every kernel whether it did).
+ */
+static bool swgpu_fence_complete(struct swgpu_fence *fence, int error)
 {
-	struct swgpu_fence *fence = timer_container_of(fence, t, timer);
 	unsigned long flags;
+	bool done = false;
 
 	spin_lock_irqsave(&fence->lock, flags);
 	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->base.flags)) {
-		dma_fence_set_error(&fence->base, -ETIMEDOUT);
+		if (error)
+			dma_fence_set_error(&fence->base, error);
 		dma_fence_signal_locked(&fence->base);
+		done = true;
 	}
 	spin_unlock_irqrestore(&fence->lock, flags);
+	return done;
+}
+
+static void swgpu_fence_expire(struct timer_list *t)
+{
+	struct swgpu_fence *fence = timer_container_of(fence, t, timer);
+
+	swgpu_fence_complete(fence, -ETIMEDOUT);
 	dma_fence_put(&fence->base);
 }
 
@@ -108,17 +128,16 @@ static struct swgpu_fence *swgpu_fence_create(bool write)
 }
 
 /*
- * Signal a fence by hand. Return: true if it was still unsignalled, false
- * if it had already expired.
+ * Signal a fence by hand. Return: true if this signalled it, false if it
+ * had already expired (then it carries -ETIMEDOUT).
  */
 static bool swgpu_fence_signal(struct swgpu_fence *fence)
 {
-	bool was_pending = !dma_fence_is_signaled(&fence->base);
+	bool signalled = swgpu_fence_complete(fence, 0);
 
-	dma_fence_signal(&fence->base);
 	if (timer_delete(&fence->timer))
 		dma_fence_put(&fence->base);
-	return was_pending;
+	return signalled;
 }
 
 /**
