@@ -158,6 +158,156 @@ static void expiry(void)
 	swgpu_gem_close(render, handle);
 }
 
+/* Iterations of signal-races-expiry, and the wall-clock budget for them. */
+#define RACE_ROUNDS		20000
+#define RACE_BUDGET_NS		(30ull * 1000000000ull)
+/* Every RACE_JOB_EVERY-th round, an engine job waits on the fence too. */
+#define RACE_JOB_EVERY		4
+
+struct race_result {
+	unsigned long rounds, signalled, expired, expired_early, jobs;
+	/* The first disagreement, if any. */
+	unsigned long bad_round;
+	int bad_ret, bad_status, bad_job;
+	bool bad;
+};
+
+static int submit_fill_after(uint32_t dst, int in_fence)
+{
+	struct drm_swgpu_cmd cmd = {
+		.op = SWGPU_CMD_FILL, .pattern = 0x5a5a5a5a,
+		.dst_handle = dst, .length = 4,
+	};
+	struct drm_swgpu_submit arg = {
+		.cmds = (uintptr_t)&cmd, .num_cmds = 1,
+		.flags = SWGPU_SUBMIT_IN_FENCE | SWGPU_SUBMIT_OUT_FENCE,
+		.in_fence_fd = in_fence, .out_fence_fd = -1,
+	};
+
+	if (ioctl(render, DRM_IOCTL_SWGPU_SUBMIT, &arg))
+		return -errno;
+	return arg.out_fence_fd;
+}
+
+/*
+ * One fence per round, with fence_timeout_ms at 1: FENCE_SIGNAL lands
+ * sometimes before the expiry timer, sometimes after, and now and then
+ * while it runs. Nothing here asserts (the parameter must be restored
+ * first): the rounds stop at the first disagreement, recorded in @r.
+ */
+static void race_rounds(uint32_t handle, int dmabuf, uint32_t dst,
+			struct race_result *r)
+{
+	struct timespec start = {};
+	unsigned long spin = 0;
+
+	igt_nsec_elapsed(&start);
+	for (r->rounds = 0; r->rounds < RACE_ROUNDS &&
+	     igt_nsec_elapsed(&start) < RACE_BUDGET_NS; r->rounds++) {
+		int ret, status, job = -1, job_status = 0;
+		uint32_t fence;
+		int sf;
+
+		ret = __swgpu_fence_attach(render, handle, SWGPU_FENCE_WRITE,
+					   &fence);
+		sf = ret ? ret : export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
+		if (sf < 0) {
+			/* Attach or export failed: report it as the answer. */
+			r->bad = true;
+			r->bad_round = r->rounds;
+			r->bad_ret = sf;
+			break;
+		}
+		/*
+		 * A fence that expired before the export is not in the
+		 * sync_file (which then holds a signalled stub): the signal
+		 * can only find it expired, and there is nothing to compare.
+		 */
+		if (swgpu_sync_file_status(sf) != 0) {
+			close(sf);
+			ret = __swgpu_fence_signal(render, fence);
+			if (ret != -ETIMEDOUT) {
+				r->bad = true;
+				r->bad_round = r->rounds;
+				r->bad_ret = ret;
+				r->bad_status = 1;
+				break;
+			}
+			r->expired_early++;
+			spin -= spin / 8 + !!spin;
+			continue;
+		}
+		if (r->rounds % RACE_JOB_EVERY == 0)
+			job = submit_fill_after(dst, sf);
+		/*
+		 * Not a wait: a varying amount of work, so that the signal
+		 * moves across the timer's expiry from round to round.
+		 */
+		for (unsigned long i = 0; i < spin; i++)
+			getppid();
+
+		ret = __swgpu_fence_signal(render, fence);
+		/* Signalled either way once the ioctl returned: no wait. */
+		status = swgpu_sync_file_status(sf);
+		close(sf);
+		if (job >= 0) {
+			job_status = swgpu_fence_wait(job);
+			r->jobs++;
+		}
+
+		if (ret == 0 && status == 1 && (job < 0 || job_status == 1)) {
+			r->signalled++;
+			spin += 1 + spin / 8;
+		} else if (ret == -ETIMEDOUT && status == -ETIMEDOUT &&
+			   (job < 0 || job_status == -ETIMEDOUT)) {
+			r->expired++;
+			spin -= spin / 8 + !!spin;
+		} else {
+			r->bad = true;
+			r->bad_round = r->rounds;
+			r->bad_ret = ret;
+			r->bad_status = status;
+			r->bad_job = job < 0 ? job : job_status;
+			break;
+		}
+	}
+}
+
+/*
+ * FENCE_SIGNAL's answer and the fence's own end must agree: 0 and a
+ * fence signalled without error, or -ETIMEDOUT and a fence that expired
+ * with -ETIMEDOUT, which engine jobs waiting on it inherit. A signal
+ * racing with the expiry must not report success for a fence that
+ * expired.
+ */
+static void signal_races_expiry(void)
+{
+	unsigned int saved = swgpu_fence_timeout_ms();
+	uint32_t handle = create(4096), dst = create(4096);
+	int dmabuf = swgpu_prime_export(render, handle), sf;
+	struct race_result r = {};
+
+	/* The one capability the rounds need, checked before they start. */
+	sf = export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
+	igt_require_f(sf >= 0, "no DMA_BUF_IOCTL_EXPORT_SYNC_FILE (%d)\n", sf);
+	close(sf);
+
+	swgpu_set_fence_timeout_ms(1);
+	race_rounds(handle, dmabuf, dst, &r);
+	swgpu_set_fence_timeout_ms(saved);
+
+	igt_info("%lu rounds: %lu signalled, %lu expired first, %lu expired before the sync_file export; %lu engine jobs waited on the fence\n",
+		 r.rounds, r.signalled, r.expired, r.expired_early, r.jobs);
+	igt_assert_f(!r.bad,
+		     "round %lu: FENCE_SIGNAL returned %d, the fence's status is %d, a job waiting on it ended with %d\n",
+		     r.bad_round, r.bad_ret, r.bad_status, r.bad_job);
+	igt_assert_lt(0, r.rounds);
+
+	close(dmabuf);
+	swgpu_gem_close(render, dst);
+	swgpu_gem_close(render, handle);
+}
+
 static void sync_file_export(void)
 {
 	uint32_t handle = create(4096), fence;
@@ -393,6 +543,13 @@ igt_main
 		     "and a late FENCE_SIGNAL returns ETIMEDOUT.");
 	igt_subtest("expiry-late-signal")
 		expiry();
+
+	igt_describe("FENCE_SIGNAL racing the expiry (fence_timeout_ms 1) "
+		     "returns 0 exactly when the fence ends signalled "
+		     "without error, ETIMEDOUT exactly when it expired; "
+		     "engine jobs waiting on it end the same way.");
+	igt_subtest("signal-races-expiry")
+		signal_races_expiry();
 
 	igt_describe("DMA_BUF_IOCTL_EXPORT_SYNC_FILE captures a pending "
 		     "write fence.");
