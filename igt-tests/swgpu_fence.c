@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -166,11 +167,35 @@ static void expiry(void)
 
 struct race_result {
 	unsigned long rounds, signalled, expired, expired_early, jobs;
-	/* The first disagreement, if any. */
+	/* The first disagreement or failure, if any. */
 	unsigned long bad_round;
 	int bad_ret, bad_status, bad_job;
-	bool bad;
+	const char *bad;
 };
+
+/* SYNC_IOC_FILE_INFO's status, or INT_MIN if the ioctl itself failed. */
+static int race_status(int fd)
+{
+	struct sync_file_info info;
+
+	memset(&info, 0, sizeof(info));
+	if (ioctl(fd, SYNC_IOC_FILE_INFO, &info))
+		return INT_MIN;
+	return info.status;
+}
+
+/* Wait for a job's out-fence, then its status as race_status(). */
+static int race_job_status(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int status;
+
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	status = race_status(fd);
+	close(fd);
+	return status;
+}
 
 static int submit_fill_after(uint32_t dst, int in_fence)
 {
@@ -193,7 +218,8 @@ static int submit_fill_after(uint32_t dst, int in_fence)
  * One fence per round, with fence_timeout_ms at 1: FENCE_SIGNAL lands
  * sometimes before the expiry timer, sometimes after, and now and then
  * while it runs. Nothing here asserts (the parameter must be restored
- * first): the rounds stop at the first disagreement, recorded in @r.
+ * first): the rounds stop at the first disagreement or failure, recorded
+ * in @r.
  */
 static void race_rounds(uint32_t handle, int dmabuf, uint32_t dst,
 			struct race_result *r)
@@ -212,8 +238,7 @@ static void race_rounds(uint32_t handle, int dmabuf, uint32_t dst,
 					   &fence);
 		sf = ret ? ret : export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
 		if (sf < 0) {
-			/* Attach or export failed: report it as the answer. */
-			r->bad = true;
+			r->bad = "FENCE_ATTACH or the sync_file export failed";
 			r->bad_round = r->rounds;
 			r->bad_ret = sf;
 			break;
@@ -223,22 +248,31 @@ static void race_rounds(uint32_t handle, int dmabuf, uint32_t dst,
 		 * sync_file (which then holds a signalled stub): the signal
 		 * can only find it expired, and there is nothing to compare.
 		 */
-		if (swgpu_sync_file_status(sf) != 0) {
+		status = race_status(sf);
+		if (status != 0) {
 			close(sf);
 			ret = __swgpu_fence_signal(render, fence);
 			if (ret != -ETIMEDOUT) {
-				r->bad = true;
+				r->bad = "the fence was signalled before FENCE_SIGNAL, which did not return ETIMEDOUT";
 				r->bad_round = r->rounds;
 				r->bad_ret = ret;
-				r->bad_status = 1;
+				r->bad_status = status;
 				break;
 			}
 			r->expired_early++;
 			spin -= spin / 8 + !!spin;
 			continue;
 		}
-		if (r->rounds % RACE_JOB_EVERY == 0)
+		if (r->rounds % RACE_JOB_EVERY == 0) {
 			job = submit_fill_after(dst, sf);
+			if (job < 0) {
+				close(sf);
+				r->bad = "SUBMIT of the job waiting on the fence failed";
+				r->bad_round = r->rounds;
+				r->bad_job = job;
+				break;
+			}
+		}
 		/*
 		 * Not a wait: a varying amount of work, so that the signal
 		 * moves across the timer's expiry from round to round.
@@ -248,10 +282,10 @@ static void race_rounds(uint32_t handle, int dmabuf, uint32_t dst,
 
 		ret = __swgpu_fence_signal(render, fence);
 		/* Signalled either way once the ioctl returned: no wait. */
-		status = swgpu_sync_file_status(sf);
+		status = race_status(sf);
 		close(sf);
 		if (job >= 0) {
-			job_status = swgpu_fence_wait(job);
+			job_status = race_job_status(job);
 			r->jobs++;
 		}
 
@@ -263,7 +297,7 @@ static void race_rounds(uint32_t handle, int dmabuf, uint32_t dst,
 			r->expired++;
 			spin -= spin / 8 + !!spin;
 		} else {
-			r->bad = true;
+			r->bad = "FENCE_SIGNAL's answer and the fence disagree";
 			r->bad_round = r->rounds;
 			r->bad_ret = ret;
 			r->bad_status = status;
@@ -299,8 +333,8 @@ static void signal_races_expiry(void)
 	igt_info("%lu rounds: %lu signalled, %lu expired first, %lu expired before the sync_file export; %lu engine jobs waited on the fence\n",
 		 r.rounds, r.signalled, r.expired, r.expired_early, r.jobs);
 	igt_assert_f(!r.bad,
-		     "round %lu: FENCE_SIGNAL returned %d, the fence's status is %d, a job waiting on it ended with %d\n",
-		     r.bad_round, r.bad_ret, r.bad_status, r.bad_job);
+		     "round %lu: %s: FENCE_SIGNAL returned %d, the fence's status is %d, a job waiting on it ended with %d\n",
+		     r.bad_round, r.bad, r.bad_ret, r.bad_status, r.bad_job);
 	igt_assert_lt(0, r.rounds);
 
 	close(dmabuf);
