@@ -7,9 +7,9 @@ DIR holds one directory per column (tools/vm/guest-igt.sh): vgem (the
 in-tree vgem), vgem_compat (swgpu as "vgem"), native (swgpu as "swgpu"),
 each with igt_runner's runner/results.json, runner-kms/results.json where
 the kms tests ran apart, and left-out.txt (the tests the guest left out,
-a line "TEST<TAB>why" each; such a test is one SKIP with that reason). Writes DIR/table.txt (every
-subtest, the three results side by side, every SKIP's reason) and prints
-one judgement per line for tools/check.sh:
+a line "TEST<TAB>why" each; such a test is one SKIP with that reason).
+Writes DIR/table.txt (every subtest, the three results side by side,
+every SKIP's reason) and prints one judgement per line for tools/check.sh:
 
     STATUS<TAB>TAG<TAB>NAME<TAB>DETAIL
 
@@ -130,20 +130,23 @@ def first_error(text):
 
 def main():
     kernel, top = sys.argv[1], sys.argv[2]
+    left_out = {c: load_left_out(os.path.join(top, c, "left-out.txt")) for c in COLUMNS}
     runs = {}
     for c in COLUMNS:
+        ran_kms = os.path.exists(os.path.join(top, c, "runner-kms.exit"))
         runs[c] = load(os.path.join(top, c, "runner", "results.json"), c)
-        kms = load(os.path.join(top, c, "runner-kms", "results.json"), c)
-        if kms is not None:
-            runs[c] = {**(runs[c] or {}), **kms}
-        elif os.path.exists(os.path.join(top, c, "runner-kms.exit")) and runs[c] is not None:
-            runs[c]["runner-kms"] = ("fail", "no results.json from the kms tests' igt_runner")
-    left_out = {c: load_left_out(os.path.join(top, c, "left-out.txt")) for c in COLUMNS}
-    for c in COLUMNS:
-        # Every test left out: the runner did not start.
-        if runs[c] is None and left_out[c] and \
+        # Every other test left out or run apart: the runner did not start.
+        if runs[c] is None and (left_out[c] or ran_kms) and \
                 not os.path.exists(os.path.join(top, c, "runner.exit")):
             runs[c] = {}
+        # A broken main runner stays None (a failure) whatever kms gave.
+        if runs[c] is None or not ran_kms:
+            continue
+        kms = load(os.path.join(top, c, "runner-kms", "results.json"), c)
+        if kms is None:
+            runs[c]["runner-kms"] = ("fail", "no results.json from the kms tests' igt_runner")
+        else:
+            runs[c].update(kms)
     names = sorted(set().union(*[set(r) for r in runs.values() if r]))
     out = []
     # A column that had no test to run was not booted: no directory.
