@@ -4,7 +4,7 @@ KERNEL ?= all
 TEST ?=
 SHELL := /bin/bash
 
-.PHONY: help all module check check-install run shell bench tiers tiers-patched checkpatch \
+.PHONY: help all module check check-install fuzz run shell bench tiers tiers-patched checkpatch \
 	clean install uninstall dkms-install dkms-uninstall deb
 
 KERNELS = $(shell awk -F'|' '!/^[[:space:]]*(\#|$$)/ { gsub(/[[:space:]]/, "", $$1); print $$1 }' tools/kernels.conf)
@@ -16,6 +16,9 @@ help:
 	@echo "               Debian's 6.1, 6.12, 6.12-rt, 7.2, 7.2-rt, 7.3-rc, and the test"
 	@echo "               tiers whose kernels are built (KERNEL=name|all, TEST=binary[:subtest]),"
 	@echo "               then the install path once (make check-install; TEST=install: only it)"
+	@echo "make fuzz      run the fuzzer swgpu_fuzz alone, SEEDS=\"1 0x2a\" (default: one from the"
+	@echo "               clock) for TIME seconds each (default 300), on KERNEL=name|all, with"
+	@echo "               the harness's checks (unload, kernel log, kmemleak on the debug tier)"
 	@echo "make tiers     build the debug (lockdep, KASAN, kmemleak), i386 HIGHMEM and igt"
 	@echo "               (vkms, SW_SYNC) tier kernels (about 8-15 min each, cached), so"
 	@echo "               make check runs them"
@@ -47,6 +50,13 @@ module:
 
 check:
 	tools/check.sh --kernel $(KERNEL) $(if $(TEST),--test $(TEST))
+
+# The fuzzer's own boot: tools/check.sh with only swgpu_fuzz selected.
+SEEDS ?=
+TIME ?= 300
+fuzz:
+	SWGPU_FUZZ_SEEDS="$(SEEDS)" SWGPU_FUZZ_TIME="$(TIME)" \
+		tools/check.sh --kernel $(KERNEL) --test swgpu_fuzz
 
 run:
 	tools/demo.sh $(if $(filter-out all,$(KERNEL)),--kernel $(KERNEL))

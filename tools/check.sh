@@ -60,6 +60,9 @@
 #      SWGPU_VM_TIMEOUT (s per boot, default 1800 times it), SWGPU_TIERS=0
 #      (leave the tiers out of all), SWGPU_SPARSE=0 (skip sparse),
 #      SWGPU_MODULE_PARAMS ("name=value ..." for insmod of the module),
+#      SWGPU_FUZZ_SEEDS, SWGPU_FUZZ_TIME (the fuzzer swgpu_fuzz's seeds,
+#      "1,0x2a", default one from the clock, and seconds per seed, default
+#      30, 120 on kernels slower than 1; make fuzz sets them),
 #      SWGPU_PRESSURE_MEM (the pressure guests' memory; default 256M, 384M
 #      on kernels slower than 1, whose debugging needs room of its own),
 #      SWGPU_IGT_SRC (upstream IGT's source: tarball or tree),
@@ -525,8 +528,17 @@ check_kernel() {
 		return
 	fi
 	arch="$(cat "$kdir/arch")"
-	export SWGPU_TEST_TIMEOUT="${SWGPU_TEST_TIMEOUT:-$((600 * K_SLOW))}"
-	vm_timeout="${SWGPU_VM_TIMEOUT:-$((1800 * K_SLOW))}"
+	# The fuzzer (swgpu_fuzz) runs SWGPU_FUZZ_TIME seconds for each seed
+	# of SWGPU_FUZZ_SEEDS (make fuzz sets both; no seed: one from the
+	# clock): by default 30 s, 120 s on slow kernels (the debug tier,
+	# where KASAN, lockdep and kmemleak watch it). The timeouts grow by
+	# what it was asked for.
+	local fuzz_seeds fuzz_s
+	export SWGPU_FUZZ_TIME="${SWGPU_FUZZ_TIME:-$((K_SLOW > 1 ? 120 : 30))}"
+	fuzz_seeds="$(tr ', ' '\n\n' <<<"${SWGPU_FUZZ_SEEDS:-clock}" | grep -c .)"
+	fuzz_s=$((fuzz_seeds * SWGPU_FUZZ_TIME))
+	export SWGPU_TEST_TIMEOUT="${SWGPU_TEST_TIMEOUT:-$((600 * K_SLOW + fuzz_s))}"
+	vm_timeout="${SWGPU_VM_TIMEOUT:-$((1800 * K_SLOW + fuzz_s))}"
 	if ! kos="$("$SWGPU_REPO/tools/build-module.sh" "$name" "$SWGPU_BUILD/$name" \
 		2>"$SWGPU_BUILD/$name/build-module.err")"; then
 		sed 's/^/    /' "$SWGPU_BUILD/$name/build-module.err" | tail -n 30
