@@ -19,8 +19,10 @@
 # boot it under QEMU (tools/vm/boot.sh) and run the IGT suite of
 # igt-tests/ plus the harness checks (module-load, module-unload,
 # kernel-log), the KTAP suites (kernel CPU access cases, module lifetime,
-# on x86_64 the Mesa client; kmemleak where the kernel has it); on x86_64
-# kernels the memory pressure suite (swgpu_pressure) in two small guests, one with a swap
+# on x86_64 the Mesa client; kmemleak where the kernel has it, and there
+# the leak canary, a leak made on purpose that kmemleak and the log scan
+# must report, alone; --test leak_canary runs only it); on x86_64 kernels
+# the memory pressure suite (swgpu_pressure) in two small guests, one with a swap
 # disk and one without (tools/vm/guest-pressure.sh; results in
 # NAME-pressure-swap/ and NAME-pressure-noswap/); then the same subset
 # and the Mesa client again with vgem_compat=1 (swgpu registered as
@@ -98,7 +100,7 @@ export SWGPU_RECAP="$SWGPU_BUILD/results/recap.txt"
 : >"$SWGPU_RECAP"
 max_jobs="${SWGPU_JOBS:-2}"
 # KTAP suites run in the guest after the IGT binaries (see guest-tests.sh).
-KTAP_SUITES=(cpu_access module_lifetime highmem_pages kbug_udmabuf mesa)
+KTAP_SUITES=(cpu_access module_lifetime highmem_pages leak_canary kbug_udmabuf mesa)
 # Kernel bug reproducers that boot guests of their own.
 OWN_GUEST_KBUGS=(kbug_vgem)
 # vgem_compat=1 runs this subset with swgpu registered as "vgem" and the

@@ -504,8 +504,35 @@ static int results_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(results);
 
+static bool leak_canary;
+module_param(leak_canary, bool, 0444);
+MODULE_PARM_DESC(leak_canary,
+		 "Leak one tagged object on load, on purpose, for the harness to prove that its kmemleak and kernel log checks report leaks (testing only)");
+
+/*
+ * The harness's proof that its leak checks can fail: a 64-byte object
+ * filled with a tag that kmemleak's hex dump shows ("swgpu:leak-test!"
+ * per 16-byte row), whose only pointer is dropped here. The harness
+ * (tools/vm/guest-tests.sh) expects exactly this one leak.
+ */
+static noinline void swgpu_test_leak_canary(void)
+{
+	char *p = kmalloc(64, GFP_KERNEL);
+	int i;
+
+	if (!p)
+		return;
+	for (i = 0; i < 64; i += 16)
+		memcpy(p + i, "swgpu:leak-test!", 16);
+	/* Keep the stores, which nothing reads, from being optimised out. */
+	OPTIMIZER_HIDE_VAR(p);
+}
+
 static int __init swgpu_test_init(void)
 {
+	if (leak_canary)
+		swgpu_test_leak_canary();
+
 	swgpu_test_results = kzalloc(RESULTS_SIZE, GFP_KERNEL);
 	if (!swgpu_test_results)
 		return -ENOMEM;

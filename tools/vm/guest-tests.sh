@@ -29,6 +29,11 @@
 #                  (reports in kmemleak.txt)
 #   tier-info.txt  uname -r, the command line, memory, debug features on
 #   dmesg.txt      the kernel log, dumped at the end of the suite
+#   leak_canary.ktap   where kmemleak is, with an empty selection or
+#                  BINARY leak_canary: the test module leaks one tagged
+#                  object on purpose; kmemleak must report it and nothing
+#                  else, the log scan must flag it (leak_canary-kmemleak.txt,
+#                  leak_canary-dmesg.txt); after the suite's checks
 #   kbug_udmabuf.kbug  the udmabuf-sg-leak reproducer (KTAPDIR/udmabuf-sync-race,
 #                  docs/upstream/README.rst), run last, after dmesg.txt and
 #                  the suite's kmemleak check so that the leak it provokes
@@ -205,6 +210,70 @@ if ((have_kmemleak)); then
 	printf 'KTAP version 1\n1..1\n%s\n' "$line" >"$SWGPU_OUT/tier.ktap"
 fi
 dmesg >"$SWGPU_OUT/dmesg.txt"
+
+# --- the leak canary: proof that the leak checks can fail ----------------
+# swgpu_cpu_access_test.ko leak_canary=1 leaks one 64-byte object, tagged
+# "swgpu:leak-test!", on load. kmemleak must report exactly that object
+# and nothing else, and the log scan (scan-log.sh) must flag kmemleak's
+# kernel message about it and nothing else: otherwise the clean kmemleak
+# and kernel-log results above would prove nothing. Only where kmemleak
+# is, once per run (an empty selection, or TEST=leak_canary), after the
+# suite's own checks so its leak is never the suite's; swgpu is loaded
+# again for the test module and unloaded after.
+if ((have_kmemleak)) && wanted leak_canary; then
+	lc="$SWGPU_OUT/leak_canary"
+	echo "guest-tests: running leak_canary"
+	dmesg -C
+	echo clear >$kmemleak
+	test_ko="$(dirname "$ko")/swgpu_cpu_access_test.ko"
+	if insmod "$ko" && insmod "$test_ko" leak_canary=1; then
+		rmmod swgpu_cpu_access_test || true
+		rmmod "$module" || true
+		# As above: objects must be 5 s old to be reported.
+		sleep 6
+		echo scan >$kmemleak
+		echo scan >$kmemleak
+		cat $kmemleak >"$lc-kmemleak.txt"
+		dmesg >"$lc-dmesg.txt"
+		# (No process substitution: the guest has no /dev/fd.)
+		counts="$(awk '
+			/^unreferenced object/ { n++ }
+			/swgpu:leak-test!/ && !(n in seen) { seen[n] = 1; k++ }
+			END { print n + 0, k + 0 }' "$lc-kmemleak.txt")"
+		total="${counts% *}" tagged="${counts#* }"
+		rc=0
+		scan="$("$here/scan-log.sh" "$lc-dmesg.txt" 2>/dev/null)" || rc=$?
+		other="$(grep -E '^[^ ]+:[0-9]+: ' <<<"$scan" | grep -vc 'suspected memory leak' || true)"
+		{
+			echo "KTAP version 1"
+			echo "1..3"
+			if ((tagged == 1)); then
+				echo "ok 1 kmemleak-reports-the-canary"
+			else
+				echo "not ok 1 kmemleak-reports-the-canary # $tagged reported objects carry the tag, expected 1 (leak_canary-kmemleak.txt)"
+			fi
+			if ((total == tagged)); then
+				echo "ok 2 kmemleak-reports-nothing-else"
+			else
+				echo "not ok 2 kmemleak-reports-nothing-else # $((total - tagged)) other unreferenced object(s) (leak_canary-kmemleak.txt)"
+			fi
+			if ((rc == 1 && other == 0)); then
+				echo "ok 3 log-scan-reports-the-canary"
+			elif ((rc == 0)); then
+				echo "not ok 3 log-scan-reports-the-canary # scan-log.sh found nothing in leak_canary-dmesg.txt"
+			else
+				echo "not ok 3 log-scan-reports-the-canary # scan-log.sh exit $rc, $other line(s) other than kmemleak's (leak_canary-dmesg.txt)"
+			fi
+		} >"$lc.ktap"
+		echo "clear" >$kmemleak
+	else
+		printf 'KTAP version 1\n1..1\nnot ok 1 leak-canary-load # insmod of %s or %s leak_canary=1 failed\n' \
+			"$ko" "$test_ko" >"$lc.ktap"
+		rmmod swgpu_cpu_access_test 2>/dev/null || true
+		rmmod "$module" 2>/dev/null || true
+	fi
+	cat "$lc.ktap"
+fi
 
 # --- the udmabuf-sg-leak reproducer (docs/upstream/README.rst) -----------
 # Two threads start CPU access on each of ROUNDS new udmabufs at once; a
