@@ -161,7 +161,14 @@ static uint64_t junk_ptr(struct rng *r)
 		0, 1, 0xffffffff81000000ull, 0xffff888000000000ull,
 		0xfffffffffffff000ull, 0x7ffffffff000ull,
 	};
+	/*
+	 * A 32-bit kernel uses the low 32 bits only: pick ones that are the
+	 * kernel's there too, never a user address that might be mapped.
+	 */
+	static const uint64_t ptr32[] = { 0, 1, 0xc0000000ull, 0xfffff000ull };
 
+	if (sizeof(long) == 4)
+		return ptr32[below(r, sizeof(ptr32) / sizeof(ptr32[0]))];
 	return ptr[below(r, sizeof(ptr) / sizeof(ptr[0]))];
 }
 
