@@ -183,10 +183,16 @@ ours() {
 	: >"$out/build.log"
 	(cd "$igt" && cc "${flags[@]}" -c -o "$out/swgpu_common.o" \
 		"$SWGPU_REPO/igt-tests/swgpu_common.c") >>"$out/build.log" 2>&1 || rc=1
+	local extra
 	for f in "$SWGPU_REPO"/igt-tests/swgpu_*.c; do
 		name="$(basename "$f" .c)"
 		[[ "$name" == swgpu_common ]] && continue
-		(cd "$igt" && cc "${flags[@]}" -o "$out/$name" "$f" "$out/swgpu_common.o" \
+		# A test's further files, as igt-tests/Makefile builds them:
+		# igt-tests/fuzz/*.c belong to swgpu_fuzz.
+		extra=()
+		[[ -d "$SWGPU_REPO/igt-tests/${name#swgpu_}" ]] &&
+			extra=("$SWGPU_REPO/igt-tests/${name#swgpu_}"/*.c)
+		(cd "$igt" && cc "${flags[@]}" -o "$out/$name" "$f" "${extra[@]}" "$out/swgpu_common.o" \
 			-L"$igt/lib" -ligt -Wl,-rpath,"$igt/lib" $(pkg-config --libs libdrm) -lm) \
 			>>"$out/build.log" 2>&1 || rc=1
 	done
