@@ -296,6 +296,169 @@ static void fill_beyond_ram_swap(void)
 	swgpu_gem_close(render, h);
 }
 
+/*
+ * Twice the memory, written through every way in: each 8 MiB buffer by
+ * one of a plain GEM mmap, a dma-buf mmap inside DMA_BUF_IOCTL_SYNC, a
+ * GEM mmap inside a CPU_ACCESS window, and an engine FILL. Then every
+ * byte of every buffer is read back, through the other kind of mapping
+ * for half of them. pswpout and pswpin show the pages really left memory
+ * and came back.
+ */
+#define ALL_PATHS_BUF	(8 * MiB)
+
+enum write_path { PATH_GEM_MMAP, PATH_DMABUF_MMAP, PATH_CPU_ACCESS,
+		  PATH_ENGINE, NUM_PATHS };
+
+static const char *const path_names[NUM_PATHS] = {
+	"GEM mmap", "dma-buf mmap + SYNC", "GEM mmap + CPU_ACCESS", "engine FILL",
+};
+
+static uint32_t all_paths_seed(unsigned int i)
+{
+	return 0x9e3779b9u * (i + 1);
+}
+
+static void cpu_access(uint32_t h, uint64_t len, uint32_t flags)
+{
+	struct drm_swgpu_cpu_access arg = {
+		.handle = h, .flags = flags, .length = len,
+	};
+
+	do_ioctl(render, DRM_IOCTL_SWGPU_CPU_ACCESS, &arg);
+}
+
+static void write_buffer(uint32_t h, unsigned int i)
+{
+	enum write_path path = i % NUM_PATHS;
+	uint32_t seed = all_paths_seed(i);
+	struct drm_swgpu_cmd c;
+	uint8_t *map;
+	int dmabuf;
+
+	switch (path) {
+	case PATH_GEM_MMAP:
+		map = swgpu_gem_mmap(render, h, ALL_PATHS_BUF, PROT_WRITE);
+		swgpu_fill(map, ALL_PATHS_BUF, seed);
+		munmap(map, ALL_PATHS_BUF);
+		break;
+	case PATH_DMABUF_MMAP:
+		dmabuf = swgpu_prime_export(render, h);
+		map = swgpu_dmabuf_mmap(dmabuf, ALL_PATHS_BUF, PROT_WRITE);
+		swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+		swgpu_fill(map, ALL_PATHS_BUF, seed);
+		swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+		munmap(map, ALL_PATHS_BUF);
+		close(dmabuf);
+		break;
+	case PATH_CPU_ACCESS:
+		map = swgpu_gem_mmap(render, h, ALL_PATHS_BUF, PROT_WRITE);
+		cpu_access(h, ALL_PATHS_BUF, SWGPU_CPU_ACCESS_WRITE);
+		swgpu_fill(map, ALL_PATHS_BUF, seed);
+		cpu_access(h, ALL_PATHS_BUF, SWGPU_CPU_ACCESS_WRITE |
+					     SWGPU_CPU_ACCESS_END);
+		munmap(map, ALL_PATHS_BUF);
+		break;
+	default:
+		c = fill(h, 0, ALL_PATHS_BUF, seed);
+		igt_assert_eq(swgpu_fence_wait(submit(render, &c)), 1);
+		break;
+	}
+}
+
+static void verify_buffer(uint32_t h, unsigned int i)
+{
+	enum write_path path = i % NUM_PATHS;
+	uint32_t seed = all_paths_seed(i);
+	bool via_dmabuf = (i / NUM_PATHS) % 2;
+	int dmabuf = -1;
+	uint8_t *map;
+
+	if (via_dmabuf) {
+		dmabuf = swgpu_prime_export(render, h);
+		map = swgpu_dmabuf_mmap(dmabuf, ALL_PATHS_BUF, PROT_READ);
+		swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	} else {
+		map = swgpu_gem_mmap(render, h, ALL_PATHS_BUF, PROT_READ);
+	}
+	if (path == PATH_ENGINE) {
+		for (uint64_t o = 0; o < ALL_PATHS_BUF; o++)
+			igt_assert_f(map[o] == swgpu_fill_byte(seed, o),
+				     "buffer %u (%s), byte %#llx is %#x, want %#x\n",
+				     i, path_names[path], (unsigned long long)o,
+				     map[o], swgpu_fill_byte(seed, o));
+	} else {
+		ssize_t bad = swgpu_check(map, ALL_PATHS_BUF, seed);
+
+		igt_assert_f(bad < 0, "buffer %u (%s), read through its %s: byte %#zx differs\n",
+			     i, path_names[path],
+			     via_dmabuf ? "dma-buf" : "GEM mapping", bad);
+	}
+	if (via_dmabuf) {
+		swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+		close(dmabuf);
+	}
+	munmap(map, ALL_PATHS_BUF);
+}
+
+static void all_paths_beyond_ram_swap(void)
+{
+	uint64_t ram = meminfo("MemTotal"), total = 2 * ram;
+	unsigned int n = (total + ALL_PATHS_BUF - 1) / ALL_PATHS_BUF;
+	uint64_t out0, in0, out1, in1, oom0;
+	uint32_t *h = calloc(n, sizeof(*h));
+	double t0, t_write, t_verify;
+
+	require_swap();
+	igt_require_f(meminfo("SwapTotal") >= total,
+		      "needs swap of at least twice the memory (SwapTotal %llu MiB)\n",
+		      (unsigned long long)(meminfo("SwapTotal") / MiB));
+	igt_require_f(__proc_value("/proc/vmstat", "pswpout", false, &out0) &&
+		      __proc_value("/proc/vmstat", "pswpin", false, &in0),
+		      "no pswpout/pswpin in /proc/vmstat (a kernel without VM "
+		      "event counters): cannot show that pages were swapped\n");
+	igt_assert(h);
+	oom0 = oom_kills();
+
+	t0 = now_ms();
+	for (unsigned int i = 0; i < n; i++) {
+		h[i] = swgpu_gem_create(render, ALL_PATHS_BUF);
+		write_buffer(h[i], i);
+	}
+	t_write = now_ms() - t0;
+	out1 = vmstat("pswpout");
+	in1 = vmstat("pswpin");
+
+	t0 = now_ms();
+	for (unsigned int i = 0; i < n; i++)
+		verify_buffer(h[i], i);
+	t_verify = now_ms() - t0;
+
+	igt_info("%u buffers of %llu MiB (%llu MiB, %.1fx the memory), a quarter "
+		 "through each way in: written in %.0f ms (pswpout +%llu, "
+		 "pswpin +%llu pages), every byte verified in %.0f ms "
+		 "(pswpout +%llu, pswpin +%llu pages)\n",
+		 n, (unsigned long long)(ALL_PATHS_BUF / MiB),
+		 (unsigned long long)(n * ALL_PATHS_BUF / MiB),
+		 (double)n * ALL_PATHS_BUF / ram, t_write,
+		 (unsigned long long)(out1 - out0),
+		 (unsigned long long)(in1 - in0), t_verify,
+		 (unsigned long long)(vmstat("pswpout") - out1),
+		 (unsigned long long)(vmstat("pswpin") - in1));
+
+	/*
+	 * More than memory holds was written: at least the excess went
+	 * out to swap, and came back in to be read.
+	 */
+	igt_assert_lte_u64((n * ALL_PATHS_BUF - ram) / PAGE, vmstat("pswpout") - out0);
+	igt_assert_lte_u64((n * ALL_PATHS_BUF - ram) / PAGE, vmstat("pswpin") - in0);
+	for (unsigned int i = 0; i < n; i++) {
+		igt_assert_eq_u64(swgpu_obj_get(getpid(), h[i]).pinned, 0);
+		swgpu_gem_close(render, h[i]);
+	}
+	igt_assert_eq_u64(oom_kills(), oom0);
+	free(h);
+}
+
 static void fill_beyond_ram_noswap(void)
 {
 	const uint32_t pattern = 0x0dd0feed, old = 0x11111111;
@@ -772,6 +935,15 @@ igt_main
 		     "pages go out to swap and come back with the data.");
 	igt_subtest("fill-beyond-ram-swap")
 		fill_beyond_ram_swap();
+
+	igt_describe("With swap, twice the memory written through GEM mmap, "
+		     "dma-buf mmap, CPU_ACCESS windows and the engine goes "
+		     "out to swap (pswpout) and every byte comes back right "
+		     "(pswpin).");
+	igt_subtest("all-paths-beyond-ram-swap") {
+		swgpu_require_debugfs();
+		all_paths_beyond_ram_swap();
+	}
 
 	igt_describe("Without swap, a FILL of 1.5x the memory fails with "
 		     "ENOMEM, kills nobody and gives its pages back.");
