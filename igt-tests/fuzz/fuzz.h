@@ -154,6 +154,8 @@ void fz_pick_range(struct rng *r, uint64_t size, uint64_t max,
 
 void fz_put_fd(int *tab, int n, int fd, struct rng *r);
 int fz_pick_fd(int *tab, int n, struct rng *r, bool take);
+/* Take a DRM fd out of the table (and, mostly, its objects) to close it. */
+int fz_take_drm(struct rng *r);
 int fz_any_drm(struct rng *r);
 void fz_put_obj(struct obj o, struct rng *r);
 struct obj fz_pick_obj(struct rng *r, bool take);

@@ -664,7 +664,7 @@ int fz_do_op(struct rng *r, enum op op)
 	case OP_OPEN:
 		return op_open(r);
 	case OP_CLOSE_DRM: {
-		int fd = fz_pick_fd(fz.drm, N_DRM, r, true);
+		int fd = fz_take_drm(r);
 
 		return close(fd) ? -errno : 0;
 	}

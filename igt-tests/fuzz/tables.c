@@ -144,6 +144,40 @@ static int fz_free_slot(struct rng *r, int n, bool (*used)(int))
 	return start;
 }
 
+/*
+ * A DRM fd leaves the table: most of the time its handles, fences and
+ * syncobjs go too, so that the tables keep filling with live objects
+ * rather than numbers of closed files. One time in 8 they stay, to be
+ * used on whatever file the number names next.
+ */
+static void forget_drm_fd_locked(int fd, struct rng *r)
+{
+	if (fd < 0 || one_in(r, 8))
+		return;
+	for (int i = 0; i < N_OBJ; i++)
+		if (fz.obj[i].fd == fd)
+			fz.obj[i].fd = -1;
+	for (int i = 0; i < N_FENCE; i++)
+		if (fz.fence[i].fd == fd)
+			fz.fence[i].fd = -1;
+	for (int i = 0; i < N_SOBJ; i++)
+		if (fz.sobj[i].fd == fd)
+			fz.sobj[i].fd = -1;
+}
+
+int fz_take_drm(struct rng *r)
+{
+	int i, fd;
+
+	pthread_mutex_lock(&fz.lock);
+	i = fz_pick_slot(r, N_DRM, fz_drm_used);
+	fd = fz.drm[i];
+	fz.drm[i] = -1;
+	forget_drm_fd_locked(fd, r);
+	pthread_mutex_unlock(&fz.lock);
+	return fd;
+}
+
 void fz_put_fd(int *tab, int n, int fd, struct rng *r)
 {
 	int slot, old;
@@ -152,6 +186,8 @@ void fz_put_fd(int *tab, int n, int fd, struct rng *r)
 	slot = fz_free_slot(r, n, tab == fz.drm ? fz_drm_used : fz_sf_used);
 	old = tab[slot];
 	tab[slot] = fd;
+	if (tab == fz.drm)
+		forget_drm_fd_locked(old, r);
 	pthread_mutex_unlock(&fz.lock);
 	if (old >= 0)
 		close(old);
