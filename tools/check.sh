@@ -537,7 +537,8 @@ check_kernel() {
 	# what it was asked for.
 	local fuzz_seeds fuzz_s
 	export SWGPU_FUZZ_TIME="${SWGPU_FUZZ_TIME:-$((K_SLOW > 1 ? 120 : 30))}"
-	fuzz_seeds="$(tr ', ' '\n\n' <<<"${SWGPU_FUZZ_SEEDS:-clock}" | grep -c .)"
+	fuzz_seeds="$(tr ', ' '\n\n' <<<"${SWGPU_FUZZ_SEEDS:-clock}" | grep -c . || true)"
+	((fuzz_seeds > 0)) || fuzz_seeds=1
 	fuzz_s=$((fuzz_seeds * SWGPU_FUZZ_TIME))
 	export SWGPU_TEST_TIMEOUT="${SWGPU_TEST_TIMEOUT:-$((600 * K_SLOW + fuzz_s))}"
 	vm_timeout="${SWGPU_VM_TIMEOUT:-$((1800 * K_SLOW + fuzz_s))}"
