@@ -214,6 +214,8 @@ igt_main
 	static char own_seed[32];
 
 	seeds = getenv("SWGPU_FUZZ_SEEDS");
+	if (seeds)
+		seeds += strspn(seeds, ", ");
 	igt_fixture {
 		int p = swgpu_open_primary(), rn = swgpu_open_render();
 		char link[64];
