@@ -16,6 +16,13 @@
 #include <linux/timer.h>
 #include <drm/drm_file.h>
 
+/* struct folio_batch left pagevec.h for folio_batch.h after 6.12. */
+#ifdef SWGPU_OLD_PAGEVEC_H
+#include <linux/pagevec.h>
+#else
+#include <linux/folio_batch.h>
+#endif
+
 /* vm_flags became write-protected behind helpers in 6.3. */
 static inline void swgpu_vma_set_flags(struct vm_area_struct *vma,
 				       unsigned long flags)

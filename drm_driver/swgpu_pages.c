@@ -30,6 +30,7 @@
 #include <linux/xarray.h>
 #include <drm/drm_gem.h>
 
+#include "swgpu_compat.h"
 #include "swgpu_drv.h"
 
 /* ---- logs of what a populate allocated ---- */
@@ -231,17 +232,36 @@ void swgpu_alloc_log_fini(struct swgpu_alloc_log *log)
 
 /* ---- pinning and mapping whole objects ---- */
 
+/*
+ * Drops the references of a whole-object pin. Reclaim moves the folios
+ * of an unevictable mapping that it meets to the unevictable LRU, and
+ * nothing moves them back by itself when the mapping becomes evictable
+ * again: each folio is handed to check_move_unevictable_folios() before
+ * its reference goes, or the object's pages could never be swapped
+ * again while they live.
+ */
 static void swgpu_put_page_array(struct page **pages, pgoff_t count,
 				 bool dirty)
 {
+	struct folio_batch fbatch;
 	pgoff_t i;
 
+	folio_batch_init(&fbatch);
 	for (i = 0; i < count; i++) {
+		struct folio *folio = page_folio(pages[i]);
+
 		/* Dirty while still held, so reclaim cannot drop the data. */
 		if (dirty)
-			set_page_dirty(pages[i]);
-		mark_page_accessed(pages[i]);
-		put_page(pages[i]);
+			folio_mark_dirty(folio);
+		folio_mark_accessed(folio);
+		if (!folio_batch_add(&fbatch, folio)) {
+			check_move_unevictable_folios(&fbatch);
+			folio_batch_release(&fbatch);
+		}
+	}
+	if (folio_batch_count(&fbatch)) {
+		check_move_unevictable_folios(&fbatch);
+		folio_batch_release(&fbatch);
 	}
 }
 

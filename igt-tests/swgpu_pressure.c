@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * swgpu_pressure - memory pressure: engine jobs and populate paths larger
- * than memory, cancellation of large jobs, memory cgroup limits.
+ * than memory, pinned pages through reclaim, cancellation of large jobs,
+ * memory cgroup limits.
  *
  * It needs a guest of its own: tools/check.sh boots a small one (256 MiB)
  * twice for it, once with a swap disk and once without (docs/testing.rst).
@@ -457,6 +458,141 @@ static void all_paths_beyond_ram_swap(void)
 	}
 	igt_assert_eq_u64(oom_kills(), oom0);
 	free(h);
+}
+
+/*
+ * Pinned pages and reclaim. A device mapping of an attachment pins every
+ * page of the object: while it lives the pages must stay in memory; once
+ * it is gone they must be as reclaimable as any other shmem page, keeping
+ * what was written meanwhile. A user CPU_ACCESS window, by contrast, pins
+ * nothing (uapi.rst): its pages may be swapped while it is open, and
+ * what is written through the mapping in it survives that.
+ */
+#define PIN_BUF	(16 * MiB)
+
+enum hold_kind { HOLD_WINDOW, HOLD_ATTACHMENT };
+
+struct hold {
+	enum hold_kind kind;
+	uint32_t h;		/* the held object, in render */
+	int vgem, dmabuf;	/* HOLD_ATTACHMENT: vgem's import maps it */
+	uint32_t vh;
+};
+
+/* A FILL of 1.5x the memory, waited for and closed: reclaim must run. */
+static void push_out(void)
+{
+	uint64_t size = beyond_ram();
+	struct drm_swgpu_cmd c;
+	uint32_t h;
+
+	h = swgpu_gem_create(render, size);
+	c = fill(h, 0, size, 0x3c3c3c3c);
+	igt_assert_eq(swgpu_fence_wait(submit(render, &c)), 1);
+	swgpu_gem_close(render, h);
+}
+
+static void hold(struct hold *p)
+{
+	if (p->kind == HOLD_WINDOW) {
+		cpu_access(p->h, PIN_BUF, SWGPU_CPU_ACCESS_WRITE);
+		return;
+	}
+	p->dmabuf = swgpu_prime_export(render, p->h);
+	p->vh = swgpu_prime_import(p->vgem, p->dmabuf);
+}
+
+static void let_go(struct hold *p)
+{
+	if (p->kind == HOLD_WINDOW) {
+		cpu_access(p->h, PIN_BUF, SWGPU_CPU_ACCESS_WRITE |
+					  SWGPU_CPU_ACCESS_END);
+		return;
+	}
+	swgpu_gem_close(p->vgem, p->vh);
+	close(p->dmabuf);
+}
+
+static void held_through_reclaim_swap(enum hold_kind kind)
+{
+	static const char *const names[] = {
+		[HOLD_WINDOW] = "a CPU_ACCESS window",
+		[HOLD_ATTACHMENT] = "vgem's mapped attachment",
+	};
+	const uint64_t npages = PIN_BUF / PAGE;
+	const uint32_t seed = 0x91a7e5u + kind;
+	const bool pins = kind == HOLD_ATTACHMENT;
+	struct swgpu_obj_info held, freed;
+	struct hold p = { .kind = kind, .vgem = -1 };
+	uint64_t out0, out1, in1;
+	uint8_t *map;
+
+	require_swap();
+	swgpu_require_debugfs();
+	igt_require_f(__proc_value("/proc/vmstat", "pswpout", false, &out0),
+		      "no pswpout in /proc/vmstat (a kernel without VM event "
+		      "counters): cannot tell that reclaim swapped\n");
+	if (pins) {
+		p.vgem = swgpu_open_vgem();
+		p.h = swgpu_gem_create(render, PAGE);
+		hold(&p);
+		held = swgpu_obj_get(getpid(), p.h);
+		let_go(&p);
+		swgpu_gem_close(render, p.h);
+		igt_require_f(held.pinned == 1,
+			      "vgem's import does not map the attachment on this "
+			      "kernel, and no other importer here pins for user "
+			      "space\n");
+	}
+
+	/* Written before the hold, and again through the mapping during it. */
+	p.h = swgpu_gem_create(render, PIN_BUF);
+	map = swgpu_gem_mmap(render, p.h, PIN_BUF, PROT_READ | PROT_WRITE);
+	swgpu_fill(map, PIN_BUF, ~seed);
+	hold(&p);
+	swgpu_fill(map, PIN_BUF, seed);
+	munmap(map, PIN_BUF);
+
+	push_out();
+	held = swgpu_obj_get(getpid(), p.h);
+	out1 = vmstat("pswpout");
+	/* Reclaim did run, and swapped. */
+	igt_assert_lt_u64(out0, out1);
+	if (pins) {
+		/* It left the pinned pages alone. */
+		igt_assert_eq_u64(held.pinned, npages);
+		igt_assert_eq_u64(held.resident, npages);
+		let_go(&p);
+		push_out();
+	}
+	freed = swgpu_obj_get(getpid(), p.h);
+	in1 = vmstat("pswpin");
+	igt_info("%s over %llu MiB: %llu of %llu pages resident, %llu pinned "
+		 "after a FILL of 1.5x the memory (pswpout +%llu); %llu resident "
+		 "after the %s\n", names[kind],
+		 (unsigned long long)(PIN_BUF / MiB),
+		 (unsigned long long)held.resident, (unsigned long long)npages,
+		 (unsigned long long)held.pinned,
+		 (unsigned long long)(out1 - out0),
+		 (unsigned long long)freed.resident,
+		 pins ? "importer let go and another such FILL" : "same FILL");
+	igt_assert_eq_u64(freed.pinned, 0);
+	igt_assert_f(freed.resident < npages,
+		     "no page of the object was reclaimed: %llu of %llu "
+		     "resident\n", (unsigned long long)freed.resident,
+		     (unsigned long long)npages);
+
+	/* What was written during the hold came back from swap. */
+	map = swgpu_gem_mmap(render, p.h, PIN_BUF, PROT_READ);
+	swgpu_assert_pattern(map, PIN_BUF, seed);
+	munmap(map, PIN_BUF);
+	igt_info("read back: pswpin +%llu pages\n",
+		 (unsigned long long)(vmstat("pswpin") - in1));
+	if (!pins)
+		let_go(&p);
+	swgpu_gem_close(render, p.h);
+	if (p.vgem >= 0)
+		close(p.vgem);
 }
 
 static void fill_beyond_ram_noswap(void)
@@ -944,6 +1080,18 @@ igt_main
 		swgpu_require_debugfs();
 		all_paths_beyond_ram_swap();
 	}
+
+	igt_describe("With swap, a CPU_ACCESS window pins nothing: its "
+		     "pages can be swapped while it is open, and what was "
+		     "written in it comes back.");
+	igt_subtest("window-swappable-swap")
+		held_through_reclaim_swap(HOLD_WINDOW);
+
+	igt_describe("With swap, the pages of a mapped device attachment "
+		     "(vgem's import) stay in memory through reclaim, and "
+		     "can be swapped once the importer lets go.");
+	igt_subtest("pinned-attachment-swap")
+		held_through_reclaim_swap(HOLD_ATTACHMENT);
 
 	igt_describe("Without swap, a FILL of 1.5x the memory fails with "
 		     "ENOMEM, kills nobody and gives its pages back.");
