@@ -4,7 +4,7 @@ KERNEL ?= all
 TEST ?=
 SHELL := /bin/bash
 
-.PHONY: help all module check check-install fuzz run shell bench tiers tiers-patched checkpatch \
+.PHONY: help all module check check-install fuzz soak run shell bench tiers tiers-patched checkpatch \
 	clean install uninstall dkms-install dkms-uninstall deb
 
 KERNELS = $(shell awk -F'|' '!/^[[:space:]]*(\#|$$)/ { gsub(/[[:space:]]/, "", $$1); print $$1 }' tools/kernels.conf)
@@ -19,6 +19,9 @@ help:
 	@echo "make fuzz      run the fuzzer swgpu_fuzz alone, SEEDS=\"1 0x2a\" (default: one from the"
 	@echo "               clock) for TIME seconds each (default 300), on KERNEL=name|all, with"
 	@echo "               the harness's checks (unload, kernel log, kmemleak on the debug tier)"
+	@echo "make soak      the fuzzer (a new seed each round) and the memory pressure suite"
+	@echo "               taking turns for SOAK_TIME seconds (default 3600) on KERNEL"
+	@echo "               (default 6.12); one line a round, the totals, N passed/failed/skipped"
 	@echo "make tiers     build the debug (lockdep, KASAN, kmemleak), i386 HIGHMEM and igt"
 	@echo "               (vkms, SW_SYNC) tier kernels (about 8-15 min each, cached), so"
 	@echo "               make check runs them"
@@ -57,6 +60,11 @@ TIME ?= 300
 fuzz:
 	SWGPU_FUZZ_SEEDS="$(SEEDS)" SWGPU_FUZZ_TIME="$(TIME)" \
 		tools/check.sh --kernel $(KERNEL) --test swgpu_fuzz
+
+# The soak: the fuzzer and the pressure suite taking turns (tools/soak.sh).
+SOAK_TIME ?= 3600
+soak:
+	tools/soak.sh --kernel $(if $(filter-out all,$(KERNEL)),$(KERNEL),6.12) --time $(SOAK_TIME)
 
 run:
 	tools/demo.sh $(if $(filter-out all,$(KERNEL)),--kernel $(KERNEL))
