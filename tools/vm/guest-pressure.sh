@@ -70,8 +70,31 @@ noswap)
 esac
 echo "guest-pressure: $mode: $(grep -E '^(MemTotal|SwapTotal):' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
 
+# The first memory cgroup below the root turns static keys on (kmem
+# accounting, socket and bpf charging), which patches kernel text on
+# every CPU. Under TCG with two vCPUs that patching has oopsed a guest
+# at a half-patched site (6.12: "Oops: int3" in kfree, during the
+# memcg subtest). A group made here, before swgpu is loaded, patches
+# that text now, where a crash is the infrastructure's and is retried,
+# and keeps it patched until the end: the tests' own groups then only
+# change counts.
+keep_cg=/sys/fs/cgroup/swgpu-keys
+if [[ -e /sys/fs/cgroup/cgroup.controllers ]] ||
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null; then
+	if grep -qw memory /sys/fs/cgroup/cgroup.controllers &&
+		echo +memory >/sys/fs/cgroup/cgroup.subtree_control &&
+		mkdir "$keep_cg"; then
+		echo "guest-pressure: memory cgroup $keep_cg made before the module loads"
+	else
+		keep_cg=""
+	fi
+else
+	keep_cg=""
+fi
+
 rc=0
 "$@" || rc=$?
+[[ -z "$keep_cg" ]] || rmdir "$keep_cg" || rc=1
 if ((swap_on)); then
 	swapoff "$dev" || rc=1
 fi
