@@ -162,11 +162,26 @@ WAYLAND_DISPLAY="$socket" WAYLAND_DEBUG=client \
 	>"$out/client.log" 2>&1 &
 cpid=$!
 pids+=("$cpid")
-# Frames weston presented: frame callbacks done after a buffer commit.
-frames() { grep -c 'wl_callback@[0-9]*\.done(' "$out/client.log" || true; }
+# Frames weston presented: done events of the callbacks the client asked
+# for with wl_surface.frame (not those of its wl_display.sync round
+# trips). Objects are wl_callback@N in libwayland's debug log, #N since
+# 1.23 (unstable's).
+frames() {
+	awk '
+	/wl_surface[@#][0-9]+\.frame\(/ {
+		s = $0; sub(/.*new id wl_callback[@#]/, "", s); sub(/[^0-9].*/, "", s)
+		asked[s] = 1
+		next
+	}
+	/wl_callback[@#][0-9]+\.done\(/ {
+		s = $0; sub(/.*wl_callback[@#]/, "", s); sub(/[^0-9].*/, "", s)
+		if (s in asked) { n++; delete asked[s] }
+	}
+	END { print n + 0 }' "$out/client.log"
+}
 presented_or_gone() { (($(frames) >= 3)) || ! alive "$cpid"; }
 wait_for "$limit" presented_or_gone || true
-created="$(grep -c 'zwp_linux_buffer_params_v1@[0-9]*\.created(' "$out/client.log" || true)"
+created="$(grep -c 'zwp_linux_buffer_params_v1[@#][0-9]*\.created(' "$out/client.log" || true)"
 cheld="$(dri_fds "$cpid" | paste -sd' ')"
 if ! alive "$cpid"; then
 	result "not ok" "${steps[1]}" "the client exited: $(grep -v '^\[' "$out/client.log" | tail -n 3 | paste -sd' ')"
