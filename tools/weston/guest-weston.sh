@@ -18,6 +18,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # and what screenshot-check.py looks for).
 size=128 background=002244
 timeout_s="${SWGPU_TEST_TIMEOUT:-600}"
+# weston-run.sh's bound for each of its waits (the socket, the frames,
+# the screenshot): a quarter of the test's, which check.sh scales with
+# the kernel's slowness, so that all three fit in it.
+export SWGPU_WESTON_TIMEOUT=$((timeout_s / 4))
 rm -rf "$out"
 mkdir -p "$out"
 
@@ -42,6 +46,7 @@ else
 		mount --bind "$out" "$root/srv"
 		exec chroot "$root" env -i PATH=/usr/bin:/bin HOME=/tmp \
 			MESA_SHADER_CACHE_DISABLE=true LP_NATIVE_VECTOR_WIDTH=128 \
+			SWGPU_WESTON_TIMEOUT="$SWGPU_WESTON_TIMEOUT" \
 			/mnt/weston-run.sh /srv "$@"
 		' weston-root "$root" "$here" "$out" "$size" "$background" \
 		>"$out/steps" 2>"$out/run.err" || rc=$?

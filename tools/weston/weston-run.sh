@@ -19,8 +19,9 @@
 set -euo pipefail
 out="$1" size="$2" background="$3"
 # Every wait is a bounded poll: under TCG llvmpipe compiles its shaders
-# slowly (several seconds a program), so the bound is generous.
-limit="${SWGPU_WESTON_TIMEOUT:-180}"
+# slowly (several seconds a program), so the bound is generous
+# (guest-weston.sh sets it from the test's timeout).
+limit="${SWGPU_WESTON_TIMEOUT:-150}"
 # Weston's output, twice the client's window (SIZE, its buffers' width
 # and height): small, because llvmpipe under TCG pays for every pixel.
 width=$((2 * size)) height=$((2 * size))
@@ -149,7 +150,7 @@ elif [[ -n "$held" ]]; then
 	skip_rest "weston's renderer is not on swgpu"
 	exit 0
 else
-	result skip "${steps[0]}" "weston's renderer holds no DRM node (GL renderer: ${renderer:-?}): Mesa's surfaceless platform took plain swrast, it uses kms_swrast only on a device named vgem or virtio_gpu (mesa.rst); the vgem_compat boot tests this"
+	result skip "${steps[0]}" "weston's renderer holds no DRM node (GL renderer: ${renderer:-?}), so Mesa renders without a device here: its surfaceless platform takes kms_swrast only on a device named vgem or virtio_gpu (mesa.rst); the vgem_compat boot tests this"
 	skip_rest "weston's renderer is not on swgpu"
 	exit 0
 fi
