@@ -29,6 +29,8 @@ width=$((2 * size)) height=$((2 * size))
 n=0
 result() {   # result ok|"not ok"|skip NAME [REASON]
 	n=$((n + 1))
+	# Where the time goes, for the log (guest-weston.sh keeps "# " lines).
+	echo "# $2 after ${SECONDS}s"
 	case "$1" in
 	skip) echo "ok $n $2 # SKIP $3" ;;
 	*)    echo "$1 $n $2${3:+ # $3}" ;;
@@ -64,7 +66,7 @@ dri_fds() {
 }
 # node_driver NODE: the DRM driver name of a node, from debugfs.
 node_driver() {
-	local minor="${1##*/card}"
+	local minor="${1##*/card}" name
 	minor="${minor##*/renderD}"
 	read -r name _ <"/sys/kernel/debug/dri/$minor/name" 2>/dev/null || name="?"
 	echo "$name"
@@ -88,6 +90,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do
 		wait_for 10 gone "$p" || kill -9 "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
 	done
 }
 trap cleanup EXIT
