@@ -84,6 +84,10 @@ wait_for() {
 	done
 }
 
+# The logs are written in the guest's tmpfs and copied to OUTDIR at the
+# end: OUTDIR is a 9p share, where reading a file while another process
+# appends to it failed (awk: read error, No data available).
+work="$(mktemp -d /tmp/weston-run.XXXXXX)"
 pids=()
 cleanup() {
 	local p
@@ -92,6 +96,7 @@ cleanup() {
 		wait_for 10 gone "$p" || kill -9 "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	cp "$work"/*.log "$work"/*.out "$out/" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -104,8 +109,8 @@ fi
 ver="$(weston --version 2>&1 | head -n1)"
 echo "# $ver; swgpu is $node, named $(node_driver "$node")"
 
-XDG_RUNTIME_DIR="$(mktemp -d /tmp/weston-run.XXXXXX)"
-chmod 0700 "$XDG_RUNTIME_DIR"
+XDG_RUNTIME_DIR="$work/runtime"
+mkdir -m 0700 "$XDG_RUNTIME_DIR"
 export XDG_RUNTIME_DIR
 socket=swgpu-weston
 # Weston 10 asks for the GL renderer with --use-gl, later ones with
@@ -118,7 +123,7 @@ help="$(weston --help 2>&1 || true)"
 printf '[shell]\nbackground-color=0xff%s\npanel-position=none\n' "$background" \
 	>"$XDG_RUNTIME_DIR/weston.ini"
 args=(--config="$XDG_RUNTIME_DIR/weston.ini" --socket="$socket" --idle-time=0
-	--width="$width" --height="$height" --log="$out/weston.log")
+	--width="$width" --height="$height" --log="$work/weston.log")
 if grep -q -- '--renderer=' <<<"$help"; then
 	args+=(--backend=headless --renderer=gl)
 else
@@ -128,7 +133,7 @@ fi
 # LIBGL_ALWAYS_SOFTWARE=1: on the surfaceless platform, which the
 # headless backend's GL renderer uses, Mesa takes kms_swrast (and so a
 # DRM device, and dma-buf import) only with it (mesa.rst).
-LIBGL_ALWAYS_SOFTWARE=1 weston "${args[@]}" --debug >"$out/weston.out" 2>&1 &
+LIBGL_ALWAYS_SOFTWARE=1 weston "${args[@]}" --debug >"$work/weston.out" 2>&1 &
 wpid=$!
 pids+=("$wpid")
 listening_or_gone() { [[ -S "$XDG_RUNTIME_DIR/$socket" ]] || ! alive "$wpid"; }
@@ -137,7 +142,7 @@ if [[ ! -S "$XDG_RUNTIME_DIR/$socket" ]]; then
 	if alive "$wpid"; then
 		result "not ok" "${steps[0]}" "no Wayland socket after ${limit}s"
 	else
-		result "not ok" "${steps[0]}" "weston exited: $(tail -n 3 "$out/weston.out" "$out/weston.log" 2>/dev/null | paste -sd' ')"
+		result "not ok" "${steps[0]}" "weston exited: $(tail -n 3 "$work/weston.out" "$work/weston.log" 2>/dev/null | paste -sd' ')"
 	fi
 	skip_rest "weston did not start"
 	exit 0
@@ -145,7 +150,7 @@ fi
 # The renderer is made before the socket listens: what weston holds open
 # now is its renderer's device.
 held="$(dri_fds "$wpid" | paste -sd' ')"
-renderer="$(grep -m1 -iE 'GL renderer:' "$out/weston.log" | sed 's/.*renderer: *//I' || true)"
+renderer="$(grep -m1 -iE 'GL renderer:' "$work/weston.log" | sed 's/.*renderer: *//I' || true)"
 if grep -qx "$node" <<<"${held// /$'\n'}"; then
 	result ok "${steps[0]}" "$ver; GL renderer: ${renderer:-?}; holds $held"
 elif [[ -n "$held" ]]; then
@@ -163,7 +168,7 @@ fi
 # WAYLAND_DEBUG: its protocol log shows the dma-buf import and the frames.
 WAYLAND_DISPLAY="$socket" WAYLAND_DEBUG=client \
 	weston-simple-dmabuf-egl --drm-render-node="$node" --size="$size" \
-	>"$out/client.log" 2>&1 &
+	>"$work/client.log" 2>&1 &
 cpid=$!
 pids+=("$cpid")
 # Frames weston presented: done events of the callbacks the client asked
@@ -181,33 +186,43 @@ frames() {
 		s = $0; sub(/.*wl_callback[@#]/, "", s); sub(/[^0-9].*/, "", s)
 		if (s in asked) { n++; delete asked[s] }
 	}
-	END { print n + 0 }' "$out/client.log"
+	END { print n + 0 }' "$work/client.log"
 }
-presented_or_gone() { (($(frames) >= 3)) || ! alive "$cpid"; }
+# nframes: frames, 0 if the log cannot be read (never an empty word,
+# which would make the arithmetic below an error, and so false).
+nframes() {
+	local f
+	f="$(frames)" || true
+	[[ "$f" =~ ^[0-9]+$ ]] && echo "$f" || echo 0
+}
+presented_or_gone() { (($(nframes) >= 3)) || ! alive "$cpid"; }
 wait_for "$limit" presented_or_gone || true
-created="$(grep -c 'zwp_linux_buffer_params_v1[@#][0-9]*\.created(' "$out/client.log" || true)"
+created="$(grep -c 'zwp_linux_buffer_params_v1[@#][0-9]*\.created(' "$work/client.log" || true)"
+[[ "$created" =~ ^[0-9]+$ ]] || created=0
 cheld="$(dri_fds "$cpid" | paste -sd' ')"
 if ! alive "$cpid"; then
-	result "not ok" "${steps[1]}" "the client exited: $(grep -v '^\[' "$out/client.log" | tail -n 3 | paste -sd' ')"
+	result "not ok" "${steps[1]}" "the client exited: $(grep -v '^\[' "$work/client.log" | tail -n 3 | paste -sd' ')"
 	skip_rest "the client failed"
 	exit 0
 elif ! grep -qx "$node" <<<"${cheld// /$'\n'}"; then
 	result "not ok" "${steps[1]}" "the client holds $cheld, not $node"
 	skip_rest "the client is not on swgpu"
 	exit 0
-elif ((created == 0 || $(frames) < 3)); then
-	result "not ok" "${steps[1]}" "after ${limit}s: $created dma-buf wl_buffers created, $(frames) frames done"
+fi
+done_frames="$(nframes)"
+if ((created == 0 || done_frames < 3)); then
+	result "not ok" "${steps[1]}" "after ${limit}s: $created dma-buf wl_buffers created, $done_frames frames done"
 	skip_rest "weston presented no frames of the client"
 	exit 0
 fi
-result ok "${steps[1]}" "$created dma-buf wl_buffers from $node, $(frames) frames done"
+result ok "${steps[1]}" "$created dma-buf wl_buffers from $node, $done_frames frames done"
 
 # weston-screenshooter writes wayland-screenshot-*.png into its cwd.
 shots="$(mktemp -d /tmp/weston-shot.XXXXXX)"
 if (cd "$shots" && WAYLAND_DISPLAY="$socket" timeout "$limit" weston-screenshooter) \
-	>"$out/screenshot.log" 2>&1 && compgen -G "$shots/*.png" >/dev/null; then
+	>"$work/screenshot.log" 2>&1 && compgen -G "$shots/*.png" >/dev/null; then
 	cp "$(compgen -G "$shots/*.png" | head -n1)" "$out/screenshot.png"
 	result ok "${steps[2]}"
 else
-	result "not ok" "${steps[2]}" "weston-screenshooter: $(tail -n 3 "$out/screenshot.log" | paste -sd' ')"
+	result "not ok" "${steps[2]}" "weston-screenshooter: $(tail -n 3 "$work/screenshot.log" | paste -sd' ')"
 fi
