@@ -12,20 +12,23 @@
 # (any test of tools/upstream-igt.sh tests) that upstream test only;
 # --test install only the install path (below); --test mesa the Mesa
 # client (tools/mesa/mesa-client.c, the host's Mesa: GBM, EGL, GLES2 on
-# llvmpipe), in the main boot and in a vgem_compat=1 boot.
+# llvmpipe), in the main boot and in a vgem_compat=1 boot; --test weston
+# the compositor test (tools/weston/: weston headless with its GL
+# renderer, weston-simple-dmabuf-egl's buffers from swgpu, a screenshot
+# checked), in both boots too.
 #
 # For each kernel: fetch it (tools/vm/fetch-kernel.sh), build the module
 # against it (W=1 and sparse, warnings fail; in its suite's build root),
 # boot it under QEMU (tools/vm/boot.sh) and run the IGT suite of
 # igt-tests/ plus the harness checks (module-load, module-unload,
 # kernel-log), the KTAP suites (kernel CPU access cases, module lifetime,
-# on x86_64 the Mesa client; kmemleak where the kernel has it, and there
+# on x86_64 the Mesa client and the weston test; kmemleak where the kernel has it, and there
 # the leak canary, a leak made on purpose that kmemleak and the log scan
 # must report, alone; --test leak_canary runs only it); on x86_64 kernels
 # the memory pressure suite (swgpu_pressure) in two small guests, one with a swap
 # disk and one without (tools/vm/guest-pressure.sh; results in
 # NAME-pressure-swap/ and NAME-pressure-noswap/); then the same subset
-# and the Mesa client again with vgem_compat=1 (swgpu registered as
+# and the Mesa client and the weston test again with vgem_compat=1 (swgpu registered as
 # "vgem", the in-tree vgem not loaded), upstream IGT's tests on the in-tree vgem, swgpu as vgem and
 # swgpu (check_upstream_igt; x86_64 guests, by default the Debian kernels
 # and the igt tier, which has vkms and SW_SYNC),
@@ -70,9 +73,9 @@
 #      SWGPU_IGT_SRC (upstream IGT's source: tarball or tree),
 #      SWGPU_REAL_IGT_KERNELS (where our tests run on upstream's libigt
 #      too: default "7.2"; names, or "all"),
-#      SWGPU_MESA_SID_KERNELS (where the Mesa client runs a second time
-#      with unstable's Mesa, in a root of tools/mesa/mesa-root.sh:
-#      default "7.2"; names, or "all"),
+#      SWGPU_MESA_SID_KERNELS (where the Mesa client and the weston test
+#      run a second time with unstable's Mesa and weston, in a root of
+#      tools/mesa/mesa-root.sh: default "7.2"; names, or "all"),
 #      SWGPU_UPSTREAM_IGT_KERNELS (where upstream IGT runs: names and
 #      "debian", every Debian kernel of the table; default "debian igt":
 #      those and the igt tier, which has vkms and SW_SYNC; "all": every
@@ -100,7 +103,7 @@ export SWGPU_RECAP="$SWGPU_BUILD/results/recap.txt"
 : >"$SWGPU_RECAP"
 max_jobs="${SWGPU_JOBS:-2}"
 # KTAP suites run in the guest after the IGT binaries (see guest-tests.sh).
-KTAP_SUITES=(cpu_access module_lifetime highmem_pages leak_canary kbug_udmabuf mesa)
+KTAP_SUITES=(cpu_access module_lifetime highmem_pages leak_canary kbug_udmabuf mesa weston)
 # Kernel bug reproducers that boot guests of their own.
 OWN_GUEST_KBUGS=(kbug_vgem)
 # vgem_compat=1 runs this subset with swgpu registered as "vgem" and the
@@ -181,6 +184,7 @@ build_userspace() {
 	mkdir -p "$ub/igt" "$ub/ktap"
 	# The Mesa client (GBM, EGL, GLES2 of the host's Mesa; x86_64: the
 	# guests chroot into the host): built apart, it links Mesa's libraries.
+	# The packages include weston, which the weston test runs.
 	if [[ "$arch" == x86_64 ]]; then
 		ensure_packages "${SWGPU_MESA_PACKAGES[@]}"
 		if ! gcc -Wall -Wextra -Werror -O2 -I"$SWGPU_REPO/include/uapi/drm" \
@@ -496,14 +500,16 @@ check_kbug_vgem() {
 }
 
 # mesa_root NAME: on the kernels of SWGPU_MESA_SID_KERNELS (default
-# "7.2", unstable's own kernel; names, or "all"), when the Mesa client
-# runs, export SWGPU_MESA_ROOT: a root with unstable's Mesa
-# (tools/mesa/mesa-root.sh), in which guest-tests.sh runs the client a
-# second time (results mesa-sid/...). x86_64 guests only.
+# "7.2", unstable's own kernel; names, or "all"), when the Mesa client or
+# the weston test runs, export SWGPU_MESA_ROOT: a root with unstable's
+# Mesa and weston (tools/mesa/mesa-root.sh), in which guest-tests.sh runs
+# them a second time (results mesa-sid/..., weston-sid/...). x86_64
+# guests only.
 mesa_root() {
 	local name="$1" sid_kernels="${SWGPU_MESA_SID_KERNELS:-7.2}" root
 	unset SWGPU_MESA_ROOT SWGPU_MESA_ROOT_NAME
-	[[ "$arch" == x86_64 && ( -z "$test" || "${test%%:*}" == mesa ) ]] || return 0
+	[[ "$arch" == x86_64 && ( -z "$test" || "${test%%:*}" == mesa ||
+		"${test%%:*}" == weston ) ]] || return 0
 	[[ "$sid_kernels" == all || " $sid_kernels " == *" $name "* ]] || return 0
 	if root="$("$SWGPU_REPO/tools/mesa/mesa-root.sh" sid \
 		2>"$SWGPU_BUILD/$name/mesa-root.err")"; then
@@ -591,12 +597,12 @@ check_kernel() {
 
 	check_upstream_igt "$name" "$ko"
 
-	# TEST=mesa: the Mesa client's vgem_compat boot too.
-	if [[ "${test%%:*}" == mesa && "$arch" == x86_64 ]]; then
+	# TEST=mesa, TEST=weston: their vgem_compat boot too.
+	if [[ ( "${test%%:*}" == mesa || "${test%%:*}" == weston ) && "$arch" == x86_64 ]]; then
 		binaries=()
 		SWGPU_MODULE_PARAMS="vgem_compat=1" SWGPU_NO_VGEM=1 \
 			SWGPU_TEST_DRIVER_NAME=vgem \
-			run_suite "$name/vgem_compat" "$name" "$ko" mesa
+			run_suite "$name/vgem_compat" "$name" "$ko" "${test%%:*}"
 	fi
 
 	if [[ -z "$test" ]]; then
@@ -605,8 +611,9 @@ check_kernel() {
 			[[ -x "$ub/igt/$bin" ]] && binaries+=("$bin")
 		done
 		selection="$(IFS=,; echo "${binaries[*]}")"
-		# The Mesa client too: Mesa treats a device named vgem apart.
-		[[ "$arch" == x86_64 ]] && selection+=",mesa"
+		# The Mesa client and weston too: Mesa treats a device named
+		# vgem apart (weston's GL renderer is on swgpu only there).
+		[[ "$arch" == x86_64 ]] && selection+=",mesa,weston"
 		SWGPU_MODULE_PARAMS="vgem_compat=1" SWGPU_NO_VGEM=1 \
 			SWGPU_TEST_DRIVER_NAME=vgem \
 			run_suite "$name/vgem_compat" "$name" "$ko" "$selection"

@@ -22,9 +22,11 @@ SWGPU_HOST_PACKAGES=(
 )
 
 # Mesa's GBM, EGL and GLES2 (llvmpipe, kms_swrast) for the Mesa client
-# (tools/mesa/mesa-client.c): x86_64 guests run the host's Mesa.
+# (tools/mesa/mesa-client.c), and weston (the compositor, its headless
+# backend, weston-simple-dmabuf-egl, weston-screenshooter) for the weston
+# test (tools/weston/): x86_64 guests run the host's.
 SWGPU_MESA_PACKAGES=(
-	libgbm-dev libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
+	libgbm-dev libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri weston
 )
 
 # Logging goes to stderr: stdout of a tool is kept for its data (a path).

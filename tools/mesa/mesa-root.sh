@@ -5,7 +5,8 @@
 # Mesa) with Mesa's run-time libraries for GBM, EGL and GLES2 (llvmpipe,
 # kms_swrast), in which the Mesa client (tools/mesa/mesa-client.c, built
 # on the host: it needs nothing of glibc newer than bookworm's) runs a
-# second time with that Mesa. Made by tools/vm/build-root.sh, cached in
+# second time with that Mesa, and with weston (its compositor and demo
+# clients), in which the weston test (tools/weston/) runs a second time. Made by tools/vm/build-root.sh, cached in
 # $SWGPU_CACHE/mesa-roots/, keyed by the suite, the packages' current
 # versions there and build-root.sh: made again when Mesa moves (a few
 # minutes, once). tools/vm/guest-tests.sh chroots into it in the guest
@@ -14,7 +15,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 suite="${1:-sid}"
-packages=(libgbm1 libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri)
+packages=(libgbm1 libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri weston)
 suite_apt "$suite"
 pins=()
 for p in "${packages[@]}"; do

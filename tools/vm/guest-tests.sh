@@ -21,6 +21,11 @@
 #                  only) and Mesa's own messages; with SWGPU_MESA_ROOT
 #                  (a root of tools/mesa/mesa-root.sh) the client again
 #                  with that root's Mesa: mesa-$SWGPU_MESA_ROOT_NAME.ktap
+#   weston.ktap, weston/  the compositor test (tools/weston/guest-weston.sh:
+#                  weston headless, GL renderer, weston-simple-dmabuf-egl's
+#                  buffers from swgpu, a screenshot, its logs in weston/);
+#                  with SWGPU_MESA_ROOT again with that root's weston and
+#                  Mesa: weston-$SWGPU_MESA_ROOT_NAME.ktap
 #   harness.ktap   the harness's own checks as KTAP: module-load,
 #                  module-unload (the module must be gone at the end)
 #   tier.ktap      kmemleak, on kernels that have it: cleared before the
@@ -176,6 +181,23 @@ if wanted mesa; then
 			>"$SWGPU_OUT/mesa-${SWGPU_MESA_ROOT_NAME:-root}.ktap" \
 			2>"$SWGPU_OUT/mesa-${SWGPU_MESA_ROOT_NAME:-root}.log" || true
 	fi
+fi
+
+# The compositor test (tools/weston/): weston headless on Mesa's GL
+# renderer, weston-simple-dmabuf-egl's buffers from swgpu, a screenshot
+# judged pixel by pixel; the host's weston, then SWGPU_MESA_ROOT's.
+# run_weston NAME [ROOT]: tools/weston/guest-weston.sh, results NAME.ktap.
+run_weston() {
+	echo "guest-tests: running $1${2:+ in $2}"
+	if ! "$here/../weston/guest-weston.sh" "$SWGPU_OUT/$1" ${2:+"$2"}; then
+		printf 'KTAP version 1\n1..1\nnot ok 1 guest-weston # the harness script failed, see console.log\n' \
+			>"$SWGPU_OUT/$1.ktap"
+	fi
+}
+if wanted weston; then
+	run_weston weston
+	[[ -z "${SWGPU_MESA_ROOT:-}" ]] ||
+		run_weston "weston-${SWGPU_MESA_ROOT_NAME:-root}" "$SWGPU_MESA_ROOT"
 fi
 
 if wanted module_lifetime; then
