@@ -566,16 +566,22 @@ check_kernel() {
 	# guest's busybox.
 	if ((${#own_boot_binaries[@]})); then
 		local mode swap_img="$SWGPU_BUILD/$name/pressure-swap.img" pmem=256M
-		local papp="${SWGPU_APPEND:-}"
+		local papp="${SWGPU_APPEND:-}" ptimeout="$SWGPU_TEST_TIMEOUT"
 		((K_SLOW > 1)) && pmem=384M
 		if [[ "$arch" == i386 ]]; then
+			# Its swap boot moves 1.4x the data of an x86_64 one,
+			# every kernel access through a kmap slot: 516 s of
+			# swgpu_pressure with two cores shared by ten QEMUs'
+			# worth of load, too close to the 600 s default.
+			# Twice that stays below the boot's own timeout.
+			ptimeout=$((SWGPU_TEST_TIMEOUT * 2))
 			# A HIGHMEM guest must have most of its memory in
 			# highmem, or its pages would mostly be lowmem and the
 			# suite would prove little about kmap. Lowmem is what
 			# is left of the 1 GiB kernel space after vmalloc's
-			# reserve: vmalloc=880M leaves ~110 MiB of it. Measured
-			# at 384M: MemTotal 367 MiB, HighTotal 260 MiB,
-			# LowTotal 107 MiB (the default split would make
+			# reserve: vmalloc=880M leaves ~105 MiB of it. Measured
+			# at 384M: MemTotal 365 MiB, HighTotal 260 MiB,
+			# LowTotal 105 MiB (the default split would make
 			# all 384M lowmem, and 1G only 140 MiB highmem).
 			pmem=384M
 			papp="vmalloc=880M${papp:+ $papp}"
@@ -591,7 +597,8 @@ check_kernel() {
 				suite_boot_args+=(--disk "$swap_img")
 			fi
 			suite_guest_wrapper=(sh "$VM/guest-pressure.sh" "$mode")
-			SWGPU_APPEND="$papp" run_suite "$name/pressure-$mode" "$name" "$ko" "$selection"
+			SWGPU_APPEND="$papp" SWGPU_TEST_TIMEOUT="$ptimeout" \
+				run_suite "$name/pressure-$mode" "$name" "$ko" "$selection"
 			rm -f "$swap_img"
 		done
 		suite_boot_args=() suite_guest_wrapper=()
