@@ -4,8 +4,9 @@
  * than memory, pinned pages through reclaim, cancellation of large jobs,
  * memory cgroup limits.
  *
- * It needs a guest of its own: tools/check.sh boots a small one (256 MiB)
- * twice for it, once with a swap disk and once without (docs/testing.rst).
+ * It needs a guest of its own: tools/check.sh boots a small one (256 MiB;
+ * on the i386 highmem tier 384 MiB, most of it highmem) twice for it, once
+ * with a swap disk and once without (docs/testing.rst).
  * Subtests that need swap skip without it and the other way round, saying
  * so. Figures (time to cancel, memory) are printed, never asserted beyond
  * a generous sanity bound.
@@ -123,6 +124,18 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/*
+ * A 32-bit HIGHMEM kernel with highmem in this guest (HighTotal > 0; the
+ * pressure guest of the highmem tier has most of its memory there).
+ * Elsewhere there is no highmem and nothing of it to check.
+ */
+static bool has_highmem(void)
+{
+	uint64_t high = 0;
+
+	return __proc_value("/proc/meminfo", "HighTotal", true, &high) && high;
+}
+
 /* 1.5x the guest's memory, in whole MiB. */
 static uint64_t beyond_ram(void)
 {
@@ -167,6 +180,12 @@ static struct drm_swgpu_cmd fill(uint32_t dst, uint64_t off, uint64_t len,
 	return (struct drm_swgpu_cmd){ .op = SWGPU_CMD_FILL, .pattern = pattern,
 				       .dst_handle = dst, .dst_offset = off,
 				       .length = len };
+}
+
+static struct drm_swgpu_cmd copy(uint32_t dst, uint32_t src, uint64_t len)
+{
+	return (struct drm_swgpu_cmd){ .op = SWGPU_CMD_COPY, .dst_handle = dst,
+				       .src_handle = src, .length = len };
 }
 
 static int submit(int fd, struct drm_swgpu_cmd *cmd)
@@ -276,15 +295,23 @@ static void fill_beyond_ram_swap(void)
 	info = swgpu_obj_get(getpid(), h);
 	swapped = npages - info.resident;
 	igt_info("FILL of %llu MiB with %llu MiB of memory: %.0f ms, %llu MiB "
-		 "resident afterwards, pswpout +%llu pages\n",
+		 "resident afterwards (%llu highmem pages), pswpout +%llu pages\n",
 		 (unsigned long long)(size / MiB),
 		 (unsigned long long)(meminfo("MemTotal") / MiB), ms,
 		 (unsigned long long)(info.resident * PAGE / MiB),
+		 (unsigned long long)info.highmem,
 		 (unsigned long long)(vmstat("pswpout") - out0));
 	igt_assert_eq_u64(info.pinned, 0);
 	/* More than memory was written: the rest went out to swap. */
 	igt_assert_lt_u64(0, swapped);
 	igt_assert_lte_u64(swapped, vmstat("pswpout") - out0);
+	/*
+	 * Where most memory is highmem, the engine must have put (and
+	 * kmapped) pages there: a driver that allocates from lowmem only
+	 * would fill lowmem and swap that instead.
+	 */
+	if (has_highmem())
+		igt_assert_lt_u64(0, info.highmem);
 
 	/* Every byte of a sample of pages, spread over the object. */
 	map = swgpu_gem_mmap(render, h, size, PROT_READ);
@@ -301,9 +328,13 @@ static void fill_beyond_ram_swap(void)
  * Twice the memory, written through every way in: each 8 MiB buffer by
  * one of a plain GEM mmap, a dma-buf mmap inside DMA_BUF_IOCTL_SYNC, a
  * GEM mmap inside a CPU_ACCESS window, and an engine FILL. Then every
- * byte of every buffer is read back, through the other kind of mapping
- * for half of them. pswpout and pswpin show the pages really left memory
- * and came back.
+ * byte of every buffer is read back through one of the ways out, each
+ * way in meeting each way out: a GEM mmap, a dma-buf mmap inside
+ * DMA_BUF_IOCTL_SYNC, a GEM mmap inside a CPU_ACCESS READ window, and an
+ * engine COPY into a scratch buffer (the kernel reads the pages there,
+ * through kmap on a HIGHMEM kernel). pswpout and pswpin show the pages
+ * really left memory and came back; on a HIGHMEM kernel debugfs's
+ * "highmem" counts show that they were highmem pages both ways.
  */
 #define ALL_PATHS_BUF	(8 * MiB)
 
@@ -314,9 +345,30 @@ static const char *const path_names[NUM_PATHS] = {
 	"GEM mmap", "dma-buf mmap + SYNC", "GEM mmap + CPU_ACCESS", "engine FILL",
 };
 
+enum read_path { READ_GEM_MMAP, READ_DMABUF_MMAP, READ_CPU_ACCESS,
+		 READ_ENGINE, NUM_READS };
+
+static const char *const read_names[NUM_READS] = {
+	"GEM mmap", "dma-buf mmap + SYNC", "GEM mmap + CPU_ACCESS", "engine COPY",
+};
+
 static uint32_t all_paths_seed(unsigned int i)
 {
 	return 0x9e3779b9u * (i + 1);
+}
+
+/*
+ * Buffer @i is written one way in and read back one way out; among any
+ * NUM_PATHS * NUM_READS consecutive buffers each pair occurs once.
+ */
+static enum write_path write_path_of(unsigned int i)
+{
+	return i % NUM_PATHS;
+}
+
+static enum read_path read_path_of(unsigned int i)
+{
+	return (i / NUM_PATHS) % NUM_READS;
 }
 
 static void cpu_access(uint32_t h, uint64_t len, uint32_t flags)
@@ -330,7 +382,7 @@ static void cpu_access(uint32_t h, uint64_t len, uint32_t flags)
 
 static void write_buffer(uint32_t h, unsigned int i)
 {
-	enum write_path path = i % NUM_PATHS;
+	enum write_path path = write_path_of(i);
 	uint32_t seed = all_paths_seed(i);
 	struct drm_swgpu_cmd c;
 	uint8_t *map;
@@ -366,37 +418,61 @@ static void write_buffer(uint32_t h, unsigned int i)
 	}
 }
 
-static void verify_buffer(uint32_t h, unsigned int i)
+/* Every byte of buffer @i, read its way out; @scratch takes the engine's copy. */
+static void verify_buffer(uint32_t h, unsigned int i, uint32_t scratch)
 {
-	enum write_path path = i % NUM_PATHS;
+	enum write_path path = write_path_of(i);
+	enum read_path how = read_path_of(i);
 	uint32_t seed = all_paths_seed(i);
-	bool via_dmabuf = (i / NUM_PATHS) % 2;
+	struct drm_swgpu_cmd c;
 	int dmabuf = -1;
 	uint8_t *map;
 
-	if (via_dmabuf) {
+	switch (how) {
+	case READ_DMABUF_MMAP:
 		dmabuf = swgpu_prime_export(render, h);
 		map = swgpu_dmabuf_mmap(dmabuf, ALL_PATHS_BUF, PROT_READ);
 		swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-	} else {
+		break;
+	case READ_CPU_ACCESS:
 		map = swgpu_gem_mmap(render, h, ALL_PATHS_BUF, PROT_READ);
+		cpu_access(h, ALL_PATHS_BUF, SWGPU_CPU_ACCESS_READ);
+		break;
+	case READ_ENGINE:
+		/* The scratch holds the previous buffer's bytes: a COPY
+		 * that wrote nothing cannot pass. */
+		c = copy(scratch, h, ALL_PATHS_BUF);
+		igt_assert_eq(swgpu_fence_wait(submit(render, &c)), 1);
+		map = swgpu_gem_mmap(render, scratch, ALL_PATHS_BUF, PROT_READ);
+		break;
+	default:
+		map = swgpu_gem_mmap(render, h, ALL_PATHS_BUF, PROT_READ);
+		break;
 	}
 	if (path == PATH_ENGINE) {
 		for (uint64_t o = 0; o < ALL_PATHS_BUF; o++)
 			igt_assert_f(map[o] == swgpu_fill_byte(seed, o),
-				     "buffer %u (%s), byte %#llx is %#x, want %#x\n",
-				     i, path_names[path], (unsigned long long)o,
-				     map[o], swgpu_fill_byte(seed, o));
+				     "buffer %u (%s), read through %s: byte %#llx is %#x, want %#x\n",
+				     i, path_names[path], read_names[how],
+				     (unsigned long long)o, map[o],
+				     swgpu_fill_byte(seed, o));
 	} else {
 		ssize_t bad = swgpu_check(map, ALL_PATHS_BUF, seed);
 
-		igt_assert_f(bad < 0, "buffer %u (%s), read through its %s: byte %#zx differs\n",
-			     i, path_names[path],
-			     via_dmabuf ? "dma-buf" : "GEM mapping", bad);
+		igt_assert_f(bad < 0, "buffer %u (%s), read through %s: byte %#zx differs\n",
+			     i, path_names[path], read_names[how], bad);
 	}
-	if (via_dmabuf) {
+	switch (how) {
+	case READ_DMABUF_MMAP:
 		swgpu_dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 		close(dmabuf);
+		break;
+	case READ_CPU_ACCESS:
+		cpu_access(h, ALL_PATHS_BUF, SWGPU_CPU_ACCESS_READ |
+					     SWGPU_CPU_ACCESS_END);
+		break;
+	default:
+		break;
 	}
 	munmap(map, ALL_PATHS_BUF);
 }
@@ -406,8 +482,12 @@ static void all_paths_beyond_ram_swap(void)
 	uint64_t ram = meminfo("MemTotal"), total = 2 * ram;
 	unsigned int n = (total + ALL_PATHS_BUF - 1) / ALL_PATHS_BUF;
 	uint64_t out0, in0, out1, in1, oom0;
-	uint32_t *h = calloc(n, sizeof(*h));
+	/* Highmem pages of the buffers just after each was written and
+	 * just after it was read back, by way in and way out. */
+	uint64_t high_in[NUM_PATHS] = { 0 }, high_out[NUM_READS] = { 0 };
+	uint32_t *h = calloc(n, sizeof(*h)), scratch;
 	double t0, t_write, t_verify;
+	bool highmem = has_highmem();
 
 	require_swap();
 	igt_require_f(meminfo("SwapTotal") >= total,
@@ -419,19 +499,23 @@ static void all_paths_beyond_ram_swap(void)
 		      "event counters): cannot show that pages were swapped\n");
 	igt_assert(h);
 	oom0 = oom_kills();
+	scratch = swgpu_gem_create(render, ALL_PATHS_BUF);
 
 	t0 = now_ms();
 	for (unsigned int i = 0; i < n; i++) {
 		h[i] = swgpu_gem_create(render, ALL_PATHS_BUF);
 		write_buffer(h[i], i);
+		high_in[write_path_of(i)] += swgpu_obj_get(getpid(), h[i]).highmem;
 	}
 	t_write = now_ms() - t0;
 	out1 = vmstat("pswpout");
 	in1 = vmstat("pswpin");
 
 	t0 = now_ms();
-	for (unsigned int i = 0; i < n; i++)
-		verify_buffer(h[i], i);
+	for (unsigned int i = 0; i < n; i++) {
+		verify_buffer(h[i], i, scratch);
+		high_out[read_path_of(i)] += swgpu_obj_get(getpid(), h[i]).highmem;
+	}
 	t_verify = now_ms() - t0;
 
 	igt_info("%u buffers of %llu MiB (%llu MiB, %.1fx the memory), a quarter "
@@ -445,6 +529,14 @@ static void all_paths_beyond_ram_swap(void)
 		 (unsigned long long)(in1 - in0), t_verify,
 		 (unsigned long long)(vmstat("pswpout") - out1),
 		 (unsigned long long)(vmstat("pswpin") - in1));
+	if (!highmem)
+		igt_info("no highmem in this guest (HighTotal 0): no highmem pages to count\n");
+	for (int p = 0; highmem && p < NUM_PATHS; p++)
+		igt_info("highmem pages just after writing through %s: %llu\n",
+			 path_names[p], (unsigned long long)high_in[p]);
+	for (int r = 0; highmem && r < NUM_READS; r++)
+		igt_info("highmem pages just after reading back through %s: %llu\n",
+			 read_names[r], (unsigned long long)high_out[r]);
 
 	/*
 	 * More than memory holds was written: at least the excess went
@@ -452,10 +544,25 @@ static void all_paths_beyond_ram_swap(void)
 	 */
 	igt_assert_lte_u64((n * ALL_PATHS_BUF - ram) / PAGE, vmstat("pswpout") - out0);
 	igt_assert_lte_u64((n * ALL_PATHS_BUF - ram) / PAGE, vmstat("pswpin") - in0);
+	/*
+	 * Where most memory is highmem, every way in and out must have
+	 * used highmem pages: a path that allocates from lowmem only (or
+	 * swaps in there) would show 0. Without highmem all counts are 0.
+	 */
+	for (int p = 0; p < NUM_PATHS; p++)
+		igt_assert_f(!highmem || high_in[p],
+			     "no highmem page among the buffers written through %s\n",
+			     path_names[p]);
+	for (int r = 0; r < NUM_READS; r++)
+		igt_assert_f(!highmem || high_out[r],
+			     "no highmem page among the buffers read back through %s\n",
+			     read_names[r]);
 	for (unsigned int i = 0; i < n; i++) {
 		igt_assert_eq_u64(swgpu_obj_get(getpid(), h[i]).pinned, 0);
 		swgpu_gem_close(render, h[i]);
 	}
+	igt_assert_eq_u64(swgpu_obj_get(getpid(), scratch).pinned, 0);
+	swgpu_gem_close(render, scratch);
 	igt_assert_eq_u64(oom_kills(), oom0);
 	free(h);
 }
@@ -1075,7 +1182,8 @@ igt_main
 	igt_describe("With swap, twice the memory written through GEM mmap, "
 		     "dma-buf mmap, CPU_ACCESS windows and the engine goes "
 		     "out to swap (pswpout) and every byte comes back right "
-		     "(pswpin).");
+		     "(pswpin) through each of them (the engine: a COPY); on "
+		     "HIGHMEM, in highmem pages both ways.");
 	igt_subtest("all-paths-beyond-ram-swap") {
 		swgpu_require_debugfs();
 		all_paths_beyond_ram_swap();

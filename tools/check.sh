@@ -24,9 +24,10 @@
 # kernel-log), the KTAP suites (kernel CPU access cases, module lifetime,
 # on x86_64 the Mesa client and the weston test; kmemleak where the kernel has it, and there
 # the leak canary, a leak made on purpose that kmemleak and the log scan
-# must report, alone; --test leak_canary runs only it); on x86_64 kernels
-# the memory pressure suite (swgpu_pressure) in two small guests, one with a swap
-# disk and one without (tools/vm/guest-pressure.sh; results in
+# must report, alone; --test leak_canary runs only it); the memory
+# pressure suite (swgpu_pressure) in two small guests, one with a swap
+# disk and one without (tools/vm/guest-pressure.sh; on the i386 highmem
+# tiers too, with most of the guest's memory in highmem; results in
 # NAME-pressure-swap/ and NAME-pressure-noswap/); then the same subset
 # and the Mesa client and the weston test again with vgem_compat=1 (swgpu registered as
 # "vgem", the in-tree vgem not loaded), upstream IGT's tests on the in-tree vgem, swgpu as vgem and
@@ -69,7 +70,8 @@
 #      "1,0x2a", default one from the clock, and seconds per seed, default
 #      30, 120 on kernels slower than 1; make fuzz sets them),
 #      SWGPU_PRESSURE_MEM (the pressure guests' memory; default 256M, 384M
-#      on kernels slower than 1, whose debugging needs room of its own),
+#      on kernels slower than 1, whose debugging needs room of its own,
+#      and 384M with vmalloc=880M on i386, so that ~70% of it is highmem),
 #      SWGPU_IGT_SRC (upstream IGT's source: tarball or tree),
 #      SWGPU_REAL_IGT_KERNELS (where our tests run on upstream's libigt
 #      too: default "7.2"; names, or "all"),
@@ -331,8 +333,8 @@ run_suite() {
 			modprobe --show-depends -d "$kdir/root" -S "$(cat "$kdir/release")" "$dep" |
 				awk '$1 == "insmod" { print $2 }'
 		done | awk '!seen[$0]++' >"$res/modules.load"
-		guest=(sh "$SWGPU_REPO/tools/tiers/guest-highmem.sh" "$res/modules.load" "$ko"
-			"$ub/igt" "$ub/ktap")
+		guest=("${suite_guest_wrapper[@]}" sh "$SWGPU_REPO/tools/tiers/guest-highmem.sh"
+			"$res/modules.load" "$ko" "$ub/igt" "$ub/ktap")
 	else
 		ub="$SWGPU_BUILD"
 		guest=("${suite_guest_wrapper[@]}" "$VM/guest-tests.sh" "$ko"
@@ -565,11 +567,31 @@ check_kernel() {
 	[[ -z "$test" ]] && check_real_igt "$name" "$ko"
 
 	# The memory pressure suite: a small guest with a swap disk (a
-	# sparse image, gone afterwards), then one without swap. x86_64
-	# only: the i386 guest has none of the host's programs.
-	if ((${#own_boot_binaries[@]})) && [[ "$arch" == x86_64 ]]; then
+	# sparse image, gone afterwards), then one without swap; the same
+	# POSIX sh wrapper in the x86_64 guests' chroot and under the i386
+	# guest's busybox.
+	if ((${#own_boot_binaries[@]})); then
 		local mode swap_img="$SWGPU_BUILD/$name/pressure-swap.img" pmem=256M
+		local papp="${SWGPU_APPEND:-}" ptimeout="$SWGPU_TEST_TIMEOUT"
 		((K_SLOW > 1)) && pmem=384M
+		if [[ "$arch" == i386 ]]; then
+			# Its swap boot moves 1.4x the data of an x86_64 one,
+			# every kernel access through a kmap slot: 516 s of
+			# swgpu_pressure with two cores shared by ten QEMUs'
+			# worth of load, too close to the 600 s default.
+			# Twice that stays below the boot's own timeout.
+			ptimeout=$((SWGPU_TEST_TIMEOUT * 2))
+			# A HIGHMEM guest must have most of its memory in
+			# highmem, or its pages would mostly be lowmem and the
+			# suite would prove little about kmap. Lowmem is what
+			# is left of the 1 GiB kernel space after vmalloc's
+			# reserve: vmalloc=880M leaves ~105 MiB of it. Measured
+			# at 384M: MemTotal 365 MiB, HighTotal 260 MiB,
+			# LowTotal 105 MiB (the default split would make
+			# all 384M lowmem, and 1G only 140 MiB highmem).
+			pmem=384M
+			papp="vmalloc=880M${papp:+ $papp}"
+		fi
 		binaries=("${own_boot_binaries[@]}")
 		selection="$test"
 		[[ -n "$selection" ]] || selection="$(IFS=,; echo "${binaries[*]}")"
@@ -580,8 +602,9 @@ check_kernel() {
 				truncate -s 1G "$swap_img"
 				suite_boot_args+=(--disk "$swap_img")
 			fi
-			suite_guest_wrapper=("$VM/guest-pressure.sh" "$mode")
-			run_suite "$name/pressure-$mode" "$name" "$ko" "$selection"
+			suite_guest_wrapper=(sh "$VM/guest-pressure.sh" "$mode")
+			SWGPU_APPEND="$papp" SWGPU_TEST_TIMEOUT="$ptimeout" \
+				run_suite "$name/pressure-$mode" "$name" "$ko" "$selection"
 			rm -f "$swap_img"
 		done
 		suite_boot_args=() suite_guest_wrapper=()

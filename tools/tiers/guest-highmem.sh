@@ -89,8 +89,8 @@ bin_filter="${select%%:*}"
 subtest=""
 case "$select" in *:*) subtest="${select#*:}" ;; esac
 # Binaries that need guests of their own (the memory pressure suite, which
-# check.sh runs on x86_64 kernels only) run only when named, as in
-# tools/vm/guest-tests.sh.
+# check.sh runs in its own boots through tools/vm/guest-pressure.sh) run
+# only when named, as in tools/vm/guest-tests.sh.
 own_boot=" ${SWGPU_OWN_BOOT_TESTS:-swgpu_pressure} "
 wanted() {
 	case ",$bin_filter," in

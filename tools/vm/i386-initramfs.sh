@@ -51,7 +51,8 @@ i386_initramfs() {
 		ls lsmod mkdir mount poweroff rm rmmod sed seq sleep sort tail \
 		timeout tr true false uname wc awk find basename dirname \
 		setsid cttyhack stty umount sync chmod ln test [ printf kill ps \
-		free expr readlink realpath mktemp tee xargs; do
+		free expr readlink realpath mktemp tee xargs mkswap swapon \
+		swapoff; do
 		ln -s busybox "$tmp/bin/$applet"
 	done
 	cat >"$tmp/init" <<'INIT'
