@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,7 +94,8 @@ static void *fuzz_thread(void *arg)
 		enum op op = table[below(&w->rng, n)];
 
 		count(&w->st, op, fz_do_op(&w->rng, op));
-		w->ops++;
+		/* Read by the main thread's progress lines meanwhile. */
+		__atomic_fetch_add(&w->ops, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -122,6 +124,72 @@ static void print_stats(const struct stats *st, double secs, unsigned long ops)
 		}
 		igt_info("  %-24s %8lu:%s\n", op_names[op], total, line);
 	}
+}
+
+/* A /proc/meminfo field in MiB, or -1. */
+static long meminfo_mib(const char *key)
+{
+	char line[128];
+	size_t len = strlen(key);
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (kb < 0 && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':')
+			kb = strtol(line + len + 1, NULL, 10);
+	fclose(f);
+	return kb < 0 ? -1 : kb / 1024;
+}
+
+/* How many fds this process has open. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the directory's own */
+}
+
+/* Where memory stands, every few seconds of a run (to tell what grows). */
+static void print_memory(double t, unsigned long ops)
+{
+	igt_info("  at %4.0f s: %lu ops; MemAvailable %ld MiB, Shmem %ld MiB; "
+		 "%d fds, %d swgpu handles\n", t, ops,
+		 meminfo_mib("MemAvailable"), meminfo_mib("Shmem"), open_fds(),
+		 swgpu_obj_count(getpid()));
+	fflush(stdout);
+}
+
+/*
+ * Once the fuzzing process has ended, every object it made is gone, so
+ * shmem must come back to where it was before (give or take the slack of
+ * the guest's own tmpfs): pages or shmem files kept by swgpu would stay.
+ * Jobs cancelled at the close may still be ending, so this waits for it,
+ * bounded; it is no timing assertion.
+ */
+#define SHMEM_SLACK_MIB	16
+#define SHMEM_WAIT_S	60
+
+static bool shmem_returns(long before)
+{
+	int64_t end = fz_now_ns() + SHMEM_WAIT_S * 1000000000ll;
+
+	if (before < 0)
+		return true;
+	while (meminfo_mib("Shmem") > before + SHMEM_SLACK_MIB) {
+		if (fz_now_ns() > end)
+			return false;
+		usleep(100000);
+	}
+	return true;
 }
 
 /* Runs in a child process per seed: 0 when everything held. */
@@ -158,8 +226,17 @@ static int fuzz_one(uint64_t seed, unsigned int secs, int nthreads)
 		pthread_create(&w[i].thread, NULL, fuzz_thread, &w[i]);
 	}
 	/* The run's length is the bound, not a synchronisation. */
-	while (!atomic_load(&fz_stop) && fz_now_ns() - start < (int64_t)secs * 1000000000ll)
+	for (int tick = 1; !atomic_load(&fz_stop) &&
+	     fz_now_ns() - start < (int64_t)secs * 1000000000ll; tick++) {
 		usleep(100000);
+		if (tick % 300 == 0) {
+			unsigned long sofar = 0;
+
+			for (int i = 0; i < nthreads; i++)
+				sofar += __atomic_load_n(&w[i].ops, __ATOMIC_RELAXED);
+			print_memory((fz_now_ns() - start) / 1e9, sofar);
+		}
+	}
 	atomic_store(&fz_stop, true);
 	for (int i = 0; i < nthreads; i++) {
 		pthread_join(w[i].thread, NULL);
@@ -248,6 +325,7 @@ igt_main
 		const char *s = seeds;
 		struct utsname u;
 		int failed = 0;
+		long shmem0;
 
 		igt_assert_eq(uname(&u), 0);
 
@@ -268,6 +346,7 @@ igt_main
 				 "KERNEL=<this kernel's name>)\n",
 				 seed, secs, nthreads, u.release, seed, secs);
 			fflush(stdout);
+			shmem0 = meminfo_mib("Shmem");
 			pid = fork();
 			if (pid == 0)
 				_exit(fuzz_one(seed, secs, nthreads));
@@ -276,6 +355,13 @@ igt_main
 			if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 				igt_info("seed %#" PRIx64 " FAILED (status %#x)\n",
 					 seed, status);
+				failed++;
+			}
+			if (!shmem_returns(shmem0)) {
+				igt_info("seed %#" PRIx64 " FAILED: Shmem stayed at "
+					 "%ld MiB after the fuzzing process ended, "
+					 "%ld MiB before it\n", seed,
+					 meminfo_mib("Shmem"), shmem0);
 				failed++;
 			}
 		}

@@ -38,23 +38,40 @@ static int op_open(struct rng *r)
 	return fd < 0 ? fd : 0;
 }
 
+/*
+ * A DRM file no table names, for objects larger than the tables keep.
+ * On a file the tables name, a stale table entry with the same handle
+ * number (numbers are reused) could reach such an object before it is
+ * closed, and a junk length that happens to fit it (2^32) makes a job or
+ * a CPU_ACCESS populate until memory runs out, which ends the fuzzer by
+ * the OOM killer instead of testing anything (a soak round on 6.12, seed
+ * 0x59a405900187d0de). Populating beyond memory is swgpu_pressure's.
+ * Its number is below FUZZ_FD_BASE, where no table entry points.
+ */
+static int private_drm(struct rng *r)
+{
+	return open(fz_node_path[below(r, 2)], O_RDWR | O_CLOEXEC);
+}
+
 static int op_gem_create(struct rng *r)
 {
 	struct drm_swgpu_gem_create arg = {
 		.size = one_in(r, 8) ? fz_junk(r) : 1 + below(r, MAX_OBJ_SIZE),
 		.flags = one_in(r, 16) ? (uint32_t)fz_junk(r) : 0,
 	};
-	int fd = fz_any_drm(r), err;
+	bool huge = arg.size > MAX_OBJ_SIZE;
+	int fd = huge ? private_drm(r) : fz_any_drm(r), err;
 
 	err = fz_xioctl(fd, DRM_IOCTL_SWGPU_GEM_CREATE, &arg);
-	if (err)
-		return err;
 	/* Huge objects are fine to create, not to fill: keep small ones. */
-	if (arg.size <= MAX_OBJ_SIZE)
+	if (huge) {
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	if (!err)
 		fz_put_obj((struct obj){ fd, arg.handle, arg.size }, r);
-	else
-		__swgpu_gem_close(fd, arg.handle);
-	return 0;
+	return err;
 }
 
 static int op_gem_close(struct rng *r)
@@ -464,10 +481,19 @@ static int op_dumb(struct rng *r, enum op op)
 			.bpp = one_in(r, 8) ? fz_junk(r) : 32,
 			.flags = one_in(r, 16) ? fz_junk(r) : 0,
 		};
+		/* Junk dimensions can make a large buffer: see private_drm(). */
+		bool huge = (uint64_t)arg.width * arg.height * 4 > MAX_OBJ_SIZE ||
+			    arg.bpp != 32;
 
+		if (huge)
+			fd = private_drm(r);
 		err = fz_xioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &arg);
-		if (!err && arg.size <= MAX_OBJ_SIZE)
+		if (huge) {
+			if (fd >= 0)
+				close(fd);
+		} else if (!err) {
 			fz_put_obj((struct obj){ fd, arg.handle, arg.size }, r);
+		}
 		return err;
 	} else if (op == OP_DUMB_MAP) {
 		struct obj o = fz_pick_obj(r, false);
