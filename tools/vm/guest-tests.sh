@@ -234,9 +234,10 @@ fi
 dmesg >"$SWGPU_OUT/dmesg.txt"
 
 # --- the leak canary: proof that the leak checks can fail ----------------
-# swgpu_cpu_access_test.ko leak_canary=1 leaks one 64-byte object, tagged
-# "swgpu:leak-test!", on load. kmemleak must report exactly that object
-# and nothing else, and the log scan (scan-log.sh) must flag kmemleak's
+# swgpu_cpu_access_test.ko leak_canary=1 leaks eight 64-byte objects,
+# tagged "swgpu:leak-test!", on load. kmemleak must report some of them
+# (a stale pointer can hide one: the test module says why) and nothing
+# else, and the log scan (scan-log.sh) must flag kmemleak's
 # kernel message about it and nothing else: otherwise the clean kmemleak
 # and kernel-log results above would prove nothing. Only where kmemleak
 # is, once per run (an empty selection, or TEST=leak_canary), after the
@@ -269,10 +270,12 @@ if ((have_kmemleak)) && wanted leak_canary; then
 		{
 			echo "KTAP version 1"
 			echo "1..3"
-			if ((tagged == 1)); then
-				echo "ok 1 kmemleak-reports-the-canary"
+			# 8 canaries, of which stale pointers may hide some
+			# (swgpu_cpu_access_test.c): one reported proves it.
+			if ((tagged >= 1 && tagged <= 8)); then
+				echo "ok 1 kmemleak-reports-the-canary # $tagged of the 8 reported"
 			else
-				echo "not ok 1 kmemleak-reports-the-canary # $tagged reported objects carry the tag, expected 1 (leak_canary-kmemleak.txt)"
+				echo "not ok 1 kmemleak-reports-the-canary # $tagged reported objects carry the tag, expected 1 to 8 (leak_canary-kmemleak.txt)"
 			fi
 			if ((total == tagged)); then
 				echo "ok 2 kmemleak-reports-nothing-else"
