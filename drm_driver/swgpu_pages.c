@@ -24,9 +24,11 @@
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
 #include <linux/vmalloc.h>
+#include <linux/vmstat.h>
 #include <linux/xarray.h>
 #include <drm/drm_gem.h>
 
@@ -424,6 +426,26 @@ void swgpu_object_vunmap(struct swgpu_object *obj)
 	swgpu_object_unpin_pages(obj);
 }
 
+/*
+ * What a populate on a client's behalf leaves to everybody else: a 32nd
+ * of memory, at least 16 MiB, counting free swap. __GFP_RETRY_MAYFAIL
+ * keeps the OOM killer from acting for the populate itself, but a job
+ * that takes memory down to the allocator's last reserve makes any other
+ * process's page fault meanwhile invoke it (measured on 6.12 without
+ * swap: a process faulting in anonymous memory beside a FILL of 1.5x the
+ * memory was OOM-killed; swgpu_pressure@fill-beyond-ram-noswap-bystander).
+ * So a populate stops with -ENOMEM while that much is still available.
+ */
+static bool swgpu_memory_short(void)
+{
+	long reserve = max_t(long, totalram_pages() / 32, SZ_16M >> PAGE_SHIFT);
+
+	/* Much free memory is enough; the full sum costs more. */
+	if ((long)global_zone_page_state(NR_FREE_PAGES) > 2 * reserve)
+		return false;
+	return si_mem_available() + get_nr_swap_pages() < reserve;
+}
+
 /**
  * swgpu_object_get_page - get one page of an object, allocating it if need be
  * @obj: a swgpu-backed object
@@ -435,7 +457,9 @@ void swgpu_object_vunmap(struct swgpu_object *obj)
  * Allocates with swgpu_populate_gfp(), charged to the active memory
  * cgroup (the engine sets the submitter's) or the caller's.
  *
- * Return: 0 or -ENOMEM (shmem's -ENOSPC for lack of memory included).
+ * Return: 0 or -ENOMEM (shmem's -ENOSPC for lack of memory included, and,
+ * for a hole with @log set, memory short of the reserve the populate
+ * leaves to others: swgpu_memory_short()).
  */
 int swgpu_object_get_page(struct swgpu_object *obj, pgoff_t index,
 			  struct page **page, struct swgpu_alloc_log *log,
@@ -451,6 +475,8 @@ int swgpu_object_get_page(struct swgpu_object *obj, pgoff_t index,
 	 * and holds data, so it is not the populate's to give back.
 	 */
 	if (log && !xa_load(&mapping->i_pages, index)) {
+		if (swgpu_memory_short())
+			return -ENOMEM;
 		ret = swgpu_alloc_log_reserve(log, obj, index, written);
 		if (ret)
 			return ret;

@@ -702,6 +702,59 @@ static void held_through_reclaim_swap(enum hold_kind kind)
 		close(p.vgem);
 }
 
+/*
+ * A bystander: a process that keeps faulting in fresh anonymous memory
+ * while another client's FILL runs out of memory. Without the reserve a
+ * populate leaves (swgpu_memory_short()), its fault met an empty
+ * machine and the OOM killer killed it.
+ */
+static void bystander_fill_noswap(void)
+{
+	uint64_t size = beyond_ram(), oom0;
+	struct drm_swgpu_cmd c;
+	int status, wstatus, stop[2];
+	pid_t child;
+	uint32_t h;
+
+	require_no_swap();
+	oom0 = oom_kills();
+	igt_assert_eq(pipe(stop), 0);
+	child = fork();
+	igt_assert_lte(0, child);
+	if (child == 0) {
+		struct pollfd p = { .fd = stop[0], .events = POLLIN };
+
+		close(stop[1]);
+		while (poll(&p, 1, 0) == 0) {
+			uint8_t *m = mmap(NULL, 4 * MiB, PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (m == MAP_FAILED)
+				_exit(2);
+			for (uint64_t o = 0; o < 4 * MiB; o += PAGE)
+				m[o] = 1;
+			munmap(m, 4 * MiB);
+		}
+		_exit(0);
+	}
+	close(stop[0]);
+	h = swgpu_gem_create(render, size);
+	c = fill(h, 0, size, 0x0badf00d);
+	status = swgpu_fence_wait(submit(render, &c));
+	/* The bystander stops at the hang-up (no SIGPIPE if it is dead). */
+	close(stop[1]);
+	igt_assert_eq(waitpid(child, &wstatus, 0), child);
+	igt_info("FILL of %llu MiB beside a faulting process: status %d, "
+		 "bystander exit %#x, OOM kills +%llu\n",
+		 (unsigned long long)(size / MiB), status, wstatus,
+		 (unsigned long long)(oom_kills() - oom0));
+	swgpu_gem_close(render, h);
+	igt_assert_eq(status, -ENOMEM);
+	igt_assert_f(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0,
+		     "the bystander ended with %#x\n", wstatus);
+	igt_assert_eq_u64(oom_kills(), oom0);
+}
+
 static void fill_beyond_ram_noswap(void)
 {
 	const uint32_t pattern = 0x0dd0feed, old = 0x11111111;
@@ -1200,6 +1253,13 @@ igt_main
 		     "can be swapped once the importer lets go.");
 	igt_subtest("pinned-attachment-swap")
 		held_through_reclaim_swap(HOLD_ATTACHMENT);
+
+	igt_describe("Without swap, a FILL of 1.5x the memory beside a "
+		     "process that keeps faulting in anonymous memory fails "
+		     "with ENOMEM and leaves that process alive: a populate "
+		     "leaves a reserve to others.");
+	igt_subtest("fill-beyond-ram-noswap-bystander")
+		bystander_fill_noswap();
 
 	igt_describe("Without swap, a FILL of 1.5x the memory fails with "
 		     "ENOMEM, kills nobody and gives its pages back.");
