@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -568,21 +569,28 @@ static void all_paths_beyond_ram_swap(void)
 }
 
 /*
- * Pinned pages and reclaim. A device mapping of an attachment pins every
- * page of the object: while it lives the pages must stay in memory; once
- * it is gone they must be as reclaimable as any other shmem page, keeping
- * what was written meanwhile. A user CPU_ACCESS window, by contrast, pins
- * nothing (uapi.rst): its pages may be swapped while it is open, and
- * what is written through the mapping in it survives that.
+ * Pinned pages and reclaim. A device mapping of an attachment and a
+ * kernel vmap pin every page of the object, a range of the kernel CPU
+ * access API each page of the range: while a pin lives the pages must
+ * stay in memory; once it is gone they must be as reclaimable as any
+ * other shmem page, keeping what was written meanwhile. A user
+ * CPU_ACCESS window, by contrast, pins nothing (uapi.rst): its pages may
+ * be swapped while it is open, and what is written through the mapping
+ * in it survives that. The kernel's pins are taken through the KTAP test
+ * module's debugfs file (swgpu_cpu_access_test.c: hold, vmap, release),
+ * which guest-tests.sh loads for the pressure boots.
  */
 #define PIN_BUF	(16 * MiB)
 
-enum hold_kind { HOLD_WINDOW, HOLD_ATTACHMENT };
+enum hold_kind { HOLD_WINDOW, HOLD_ATTACHMENT, HOLD_KERNEL_RANGE, HOLD_VMAP };
+
+#define TEST_CTL "/sys/kernel/debug/swgpu_cpu_access_test/ctl"
 
 struct hold {
 	enum hold_kind kind;
 	uint32_t h;		/* the held object, in render */
-	int vgem, dmabuf;	/* HOLD_ATTACHMENT: vgem's import maps it */
+	int vgem;		/* HOLD_ATTACHMENT: vgem's import maps it */
+	int dmabuf;		/* all but HOLD_WINDOW */
 	uint32_t vh;
 };
 
@@ -599,6 +607,33 @@ static void push_out(void)
 	swgpu_gem_close(render, h);
 }
 
+/* Writes @text to the file @path in one write; false on any error. */
+static bool write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok;
+}
+
+/* One command to the KTAP test module. */
+static void __attribute__((format(printf, 1, 2)))
+test_ctl(const char *fmt, ...)
+{
+	char cmd[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	igt_assert_f(write_file(TEST_CTL, cmd), "%s: %s: %s\n", TEST_CTL, cmd,
+		     strerror(errno));
+}
+
 static void hold(struct hold *p)
 {
 	if (p->kind == HOLD_WINDOW) {
@@ -606,7 +641,13 @@ static void hold(struct hold *p)
 		return;
 	}
 	p->dmabuf = swgpu_prime_export(render, p->h);
-	p->vh = swgpu_prime_import(p->vgem, p->dmabuf);
+	if (p->kind == HOLD_ATTACHMENT)
+		p->vh = swgpu_prime_import(p->vgem, p->dmabuf);
+	else if (p->kind == HOLD_KERNEL_RANGE)
+		test_ctl("hold %d 0 %llu rw", p->dmabuf,
+			 (unsigned long long)PIN_BUF);
+	else
+		test_ctl("vmap %d", p->dmabuf);
 }
 
 static void let_go(struct hold *p)
@@ -616,7 +657,10 @@ static void let_go(struct hold *p)
 					  SWGPU_CPU_ACCESS_END);
 		return;
 	}
-	swgpu_gem_close(p->vgem, p->vh);
+	if (p->kind == HOLD_ATTACHMENT)
+		swgpu_gem_close(p->vgem, p->vh);
+	else
+		test_ctl("release");
 	close(p->dmabuf);
 }
 
@@ -625,10 +669,12 @@ static void held_through_reclaim_swap(enum hold_kind kind)
 	static const char *const names[] = {
 		[HOLD_WINDOW] = "a CPU_ACCESS window",
 		[HOLD_ATTACHMENT] = "vgem's mapped attachment",
+		[HOLD_KERNEL_RANGE] = "a range of the kernel CPU access API",
+		[HOLD_VMAP] = "a kernel vmap",
 	};
 	const uint64_t npages = PIN_BUF / PAGE;
 	const uint32_t seed = 0x91a7e5u + kind;
-	const bool pins = kind == HOLD_ATTACHMENT;
+	const bool pins = kind != HOLD_WINDOW;
 	struct swgpu_obj_info held, freed;
 	struct hold p = { .kind = kind, .vgem = -1 };
 	uint64_t out0, out1, in1;
@@ -639,7 +685,12 @@ static void held_through_reclaim_swap(enum hold_kind kind)
 	igt_require_f(__proc_value("/proc/vmstat", "pswpout", false, &out0),
 		      "no pswpout in /proc/vmstat (a kernel without VM event "
 		      "counters): cannot tell that reclaim swapped\n");
-	if (pins) {
+	if (kind == HOLD_KERNEL_RANGE || kind == HOLD_VMAP)
+		igt_require_f(access(TEST_CTL, W_OK) == 0,
+			      "no %s: the KTAP test module is not loaded "
+			      "(guest-tests.sh loads it for the pressure boots)\n",
+			      TEST_CTL);
+	if (kind == HOLD_ATTACHMENT) {
 		p.vgem = swgpu_open_vgem();
 		p.h = swgpu_gem_create(render, PAGE);
 		hold(&p);
@@ -682,7 +733,7 @@ static void held_through_reclaim_swap(enum hold_kind kind)
 		 (unsigned long long)held.pinned,
 		 (unsigned long long)(out1 - out0),
 		 (unsigned long long)freed.resident,
-		 pins ? "importer let go and another such FILL" : "same FILL");
+		 pins ? "pin was dropped and another such FILL" : "same FILL");
 	igt_assert_eq_u64(freed.pinned, 0);
 	igt_assert_f(freed.resident < npages,
 		     "no page of the object was reclaimed: %llu of %llu "
@@ -1043,18 +1094,6 @@ static void kill_during_large_fill(void)
 
 #define CGROOT "/sys/fs/cgroup"
 
-static bool write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-	close(fd);
-	return ok;
-}
-
 /* A value of a flat-keyed cgroup file such as memory.events. */
 static uint64_t cgroup_key(const char *dir, const char *file, const char *key)
 {
@@ -1253,6 +1292,17 @@ igt_main
 		     "can be swapped once the importer lets go.");
 	igt_subtest("pinned-attachment-swap")
 		held_through_reclaim_swap(HOLD_ATTACHMENT);
+
+	igt_describe("With swap, the pages of a range of the kernel CPU "
+		     "access API stay in memory through reclaim, and can be "
+		     "swapped once the range ends.");
+	igt_subtest("pinned-kernel-range-swap")
+		held_through_reclaim_swap(HOLD_KERNEL_RANGE);
+
+	igt_describe("With swap, the pages of a kernel vmap stay in memory "
+		     "through reclaim, and can be swapped once it is gone.");
+	igt_subtest("pinned-vmap-swap")
+		held_through_reclaim_swap(HOLD_VMAP);
 
 	igt_describe("Without swap, a FILL of 1.5x the memory beside a "
 		     "process that keeps faulting in anonymous memory fails "

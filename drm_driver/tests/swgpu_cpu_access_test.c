@@ -8,7 +8,8 @@
  *
  *   run <label> <fd>              run every case on the dma-buf <fd>
  *   hold <fd> <start> <len> <rw>  begin a range and keep it (rw: r, w, rw)
- *   release                       end every held range
+ *   vmap <fd>                     vmap the whole dma-buf and keep the mapping
+ *   release                       end every held range and mapping
  *
  * swgpu_cpu_access_test/results returns one line per case so far,
  * "ok <label>:<case>" or "not ok <label>:<case> # <why>"; the user-space
@@ -21,6 +22,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
+#include <linux/iosys-map.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -40,6 +42,8 @@ struct swgpu_test_hold {
 	struct dma_buf *dmabuf;
 	size_t start, len;
 	enum dma_data_direction dir;
+	bool vmapped;		/* a vmap held in @map, not a range */
+	struct iosys_map map;
 };
 
 static DEFINE_MUTEX(swgpu_test_lock);
@@ -450,13 +454,43 @@ err_put:
 	return ret;
 }
 
+/* A kernel vmap kept until release: the memory pressure suite's pin. */
+static int cmd_vmap(int fd)
+{
+	struct swgpu_test_hold *h;
+	struct dma_buf *dmabuf;
+	int ret;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf)) {
+		kfree(h);
+		return PTR_ERR(dmabuf);
+	}
+	ret = swgpu_dma_buf_vmap_unlocked(dmabuf, &h->map);
+	if (ret) {
+		dma_buf_put(dmabuf);
+		kfree(h);
+		return ret;
+	}
+	h->dmabuf = dmabuf;
+	h->vmapped = true;
+	list_add(&h->link, &swgpu_test_holds);
+	return 0;
+}
+
 static void cmd_release(void)
 {
 	struct swgpu_test_hold *h, *tmp;
 
 	list_for_each_entry_safe(h, tmp, &swgpu_test_holds, link) {
-		swgpu_dma_buf_end_cpu_access(h->dmabuf, h->start, h->len,
-					     h->dir);
+		if (h->vmapped)
+			swgpu_dma_buf_vunmap_unlocked(h->dmabuf, &h->map);
+		else
+			swgpu_dma_buf_end_cpu_access(h->dmabuf, h->start,
+						     h->len, h->dir);
 		dma_buf_put(h->dmabuf);
 		list_del(&h->link);
 		kfree(h);
@@ -481,6 +515,8 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 		ret = cmd_run(label, fd);
 	else if (sscanf(cmd, "hold %d %lu %lu %3s", &fd, &start, &len, rw) == 4)
 		ret = cmd_hold(fd, start, len, rw);
+	else if (sscanf(cmd, "vmap %d", &fd) == 1)
+		ret = cmd_vmap(fd);
 	else if (!strncmp(cmd, "release", 7))
 		ret = 0, cmd_release();
 	else

@@ -101,6 +101,16 @@ wanted() {
 }
 
 # --- IGT binaries -------------------------------------------------------------
+# The pressure boots' binaries take kernel pins through the KTAP test
+# module (as in guest-tests.sh): it is loaded around them.
+pin_module=0
+if [ -n "${SWGPU_PRESSURE_BOOT:-}" ] && [ -e "$(dirname "$ko")/swgpu_cpu_access_test.ko" ]; then
+	if insmod "$(dirname "$ko")/swgpu_cpu_access_test.ko"; then
+		pin_module=1
+	else
+		harness "not ok" test-module-load
+	fi
+fi
 for bin in "$testdir"/swgpu_*; do
 	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	name="$(basename "$bin")"
@@ -119,6 +129,9 @@ for bin in "$testdir"/swgpu_*; do
 	end="$(cut -d' ' -f1 /proc/uptime)"
 	echo "guest-highmem: $name exited $rc after $(awk "BEGIN { print $end - $start }")s"
 done
+if [ $pin_module = 1 ]; then
+	rmmod swgpu_cpu_access_test || harness "not ok" test-module-unload
+fi
 
 # --- KTAP suites -----------------------------------------------------------
 if wanted cpu_access; then

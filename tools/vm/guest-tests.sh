@@ -112,6 +112,19 @@ wanted() {
 subtest=""
 [[ "$select" == *:* ]] && subtest="${select#*:}"
 
+# The pressure boots' binaries take kernel pins (a held range of the
+# kernel CPU access API, a vmap) through the KTAP test module's debugfs
+# file: it is loaded around them, and its unload checked.
+test_ko="$(dirname "$ko")/swgpu_cpu_access_test.ko"
+pin_module=0
+if [[ -n "${SWGPU_PRESSURE_BOOT:-}" && -e "$test_ko" ]]; then
+	if insmod "$test_ko"; then
+		pin_module=1
+	else
+		ktap "not ok" test-module-load
+	fi
+fi
+
 for bin in "$testdir"/swgpu_*; do
 	[[ -f "$bin" && -x "$bin" ]] || continue
 	name="$(basename "$bin")"
@@ -130,10 +143,12 @@ for bin in "$testdir"/swgpu_*; do
 	end="$(cut -d' ' -f1 /proc/uptime)"
 	echo "guest-tests: $name exited $rc after $(awk "BEGIN { print $end - $start }")s"
 done
+if ((pin_module)); then
+	rmmod swgpu_cpu_access_test || ktap "not ok" test-module-unload
+fi
 
 if wanted cpu_access; then
 	echo "guest-tests: running cpu_access"
-	test_ko="$(dirname "$ko")/swgpu_cpu_access_test.ko"
 	if insmod "$test_ko"; then
 		timeout -k 10 "$timeout_s" "$ktapdir/cpu-access-runner" \
 			>"$SWGPU_OUT/cpu_access.ktap" 2>&1 || true
