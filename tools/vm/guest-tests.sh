@@ -35,10 +35,11 @@
 #   tier-info.txt  uname -r, the command line, memory, debug features on
 #   dmesg.txt      the kernel log, dumped at the end of the suite
 #   leak_canary.ktap   where kmemleak is, with an empty selection or
-#                  BINARY leak_canary: the test module leaks one tagged
-#                  object on purpose; kmemleak must report it and nothing
-#                  else, the log scan must flag it (leak_canary-kmemleak.txt,
-#                  leak_canary-dmesg.txt); after the suite's checks
+#                  BINARY leak_canary: the test module leaks eight tagged
+#                  objects on purpose; kmemleak must report some of them
+#                  and nothing else, the log scan must flag them
+#                  (leak_canary-kmemleak.txt, leak_canary-dmesg.txt);
+#                  after the suite's checks
 #   kbug_udmabuf.kbug  the udmabuf-sg-leak reproducer (KTAPDIR/udmabuf-sync-race,
 #                  docs/upstream/README.rst), run last, after dmesg.txt and
 #                  the suite's kmemleak check so that the leak it provokes
