@@ -15,6 +15,7 @@
 #include <linux/rcupdate.h>
 #include <linux/timer.h>
 #include <drm/drm_file.h>
+#include <drm/gpu_scheduler.h>
 
 /* struct folio_batch left pagevec.h for folio_batch.h after 6.12. */
 #ifdef SWGPU_OLD_PAGEVEC_H
@@ -92,6 +93,44 @@ static inline int vfs_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	return call_mmap(file, vma);
 }
+#endif
+
+/*
+ * drm_sched: jobs took a credit count and the submitting client's id in
+ * 6.12's scheduler (Debian 6.1 has the init-args struct, not those), and
+ * the init args a number of run queues; the in-flight count became a
+ * credit count.
+ */
+#ifdef SWGPU_OLD_SCHED_JOB_INIT
+static inline int swgpu_sched_job_init(struct drm_sched_job *job,
+				       struct drm_sched_entity *entity,
+				       void *owner, struct drm_file *file)
+{
+	return drm_sched_job_init(job, entity, owner);
+}
+
+static inline int swgpu_sched_credits(struct drm_gpu_scheduler *sched)
+{
+	return atomic_read(&sched->hw_rq_count);
+}
+#else
+static inline int swgpu_sched_job_init(struct drm_sched_job *job,
+				       struct drm_sched_entity *entity,
+				       void *owner, struct drm_file *file)
+{
+	return drm_sched_job_init(job, entity, 1, owner, file->client_id);
+}
+
+static inline int swgpu_sched_credits(struct drm_gpu_scheduler *sched)
+{
+	return atomic_read(&sched->credit_count);
+}
+#endif
+
+#ifdef SWGPU_OLD_SCHED_RQS
+#define SWGPU_SCHED_NUM_RQS
+#else
+#define SWGPU_SCHED_NUM_RQS	.num_rqs = DRM_SCHED_PRIORITY_COUNT,
 #endif
 
 #endif /* _SWGPU_COMPAT_H_ */

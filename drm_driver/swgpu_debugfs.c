@@ -18,13 +18,22 @@
  *
  *   pid <pid> fence <id> <read|write> signaled <0|1> error <errno>
  *
- * swgpu_engine has the engine's counters: queued (jobs not finished),
- * jobs_done, jobs_failed, bytes (written by jobs).
+ * swgpu_engine has the engine's counters, one "key value" a line: queued
+ * (jobs not finished), running (on the ring now), jobs_done,
+ * jobs_failed, jobs_timedout, bytes (written by jobs), and the
+ * scheduler's state: its name, ring_credits in use out of the limit,
+ * job_timeout_ms, hang_next.
+ *
+ * swgpu_engine_hang (write-only) is fault injection: each write makes
+ * one more of the next jobs to run hang without writing, as a hung
+ * engine would, until the job timeout or a cancellation ends it.
  *
  * swgpu_cpu_access counts the ranges the kernel CPU access API began
  * natively (page by page) and through the core's fallback.
  */
 
+#include <linux/debugfs.h>
+#include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
@@ -108,6 +117,22 @@ static int swgpu_debugfs_engine(struct seq_file *m, void *unused)
 	return 0;
 }
 
+static ssize_t swgpu_debugfs_hang_write(struct file *f, const char __user *buf,
+					size_t len, loff_t *pos)
+{
+	struct drm_minor *minor = f->private_data;
+
+	swgpu_engine_hang_next(&to_swgpu_dev(minor->dev)->engine);
+	return len;
+}
+
+static const struct file_operations swgpu_debugfs_hang_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = swgpu_debugfs_hang_write,
+	.llseek = noop_llseek,
+};
+
 static const struct drm_info_list swgpu_debugfs_list[] = {
 	{ "swgpu_objects", swgpu_debugfs_objects, 0 },
 	{ "swgpu_cpu_access", swgpu_debugfs_cpu_access, 0 },
@@ -124,4 +149,6 @@ void swgpu_debugfs_init(struct drm_minor *minor)
 	drm_debugfs_create_files(swgpu_debugfs_list,
 				 ARRAY_SIZE(swgpu_debugfs_list),
 				 minor->debugfs_root, minor);
+	debugfs_create_file("swgpu_engine_hang", 0200, minor->debugfs_root,
+			    minor, &swgpu_debugfs_hang_fops);
 }

@@ -151,7 +151,7 @@ static int __init swgpu_init(void)
 	}
 	sdev->platform = pdev;
 
-	ret = swgpu_engine_init(&sdev->engine);
+	ret = swgpu_engine_init(&sdev->engine, sdev->drm.dev);
 	if (ret)
 		goto err_release_group;
 

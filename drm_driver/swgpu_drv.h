@@ -10,10 +10,13 @@
 #include <linux/dma-direction.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 #include <drm/drm_device.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_mode.h>
+#include <drm/gpu_scheduler.h>
 
 struct dma_buf;
 struct drm_file;
@@ -28,17 +31,33 @@ struct swgpu_queue;
 
 /**
  * struct swgpu_engine - the software engine that runs SUBMIT jobs
- * @wq: where the per-file queues run
+ * @sched: the device's GPU scheduler
+ * @ring: runs the jobs the scheduler hands over, one at a time
+ * @wq: finishes the entities of closed files
+ * @fence_context: the ring's fence context
+ * @seqno: the last ring fence's seqno
+ * @hang_wait: where a hang-injected job waits for its end
+ * @hang_next: jobs still to hang (debugfs fault injection)
  * @queued: jobs submitted and not yet finished
+ * @running: jobs on the ring now
  * @jobs_done: jobs finished without error
  * @jobs_failed: jobs finished with an error (cancelled ones included)
+ * @jobs_timedout: failed jobs that timed out while running
  * @bytes: bytes written by jobs
  */
 struct swgpu_engine {
+	struct drm_gpu_scheduler sched;
+	struct workqueue_struct *ring;
 	struct workqueue_struct *wq;
+	u64 fence_context;
+	u64 seqno;
+	wait_queue_head_t hang_wait;
+	atomic_t hang_next;
 	atomic_t queued;
+	atomic_t running;
 	atomic64_t jobs_done;
 	atomic64_t jobs_failed;
+	atomic64_t jobs_timedout;
 	atomic64_t bytes;
 };
 
@@ -205,14 +224,17 @@ void swgpu_fence_debugfs_show(struct seq_file *m, pid_t pid,
 			      struct swgpu_file *sfile);
 
 /* swgpu_engine.c */
-int swgpu_engine_init(struct swgpu_engine *engine);
+int swgpu_engine_init(struct swgpu_engine *engine, struct device *dev);
 void swgpu_engine_fini(struct swgpu_engine *engine);
 struct swgpu_queue *swgpu_queue_create(struct swgpu_engine *engine);
 void swgpu_queue_close(struct swgpu_queue *queue);
-int swgpu_submit_ioctl(struct drm_device *dev, void *data,
-		       struct drm_file *file);
+void swgpu_engine_hang_next(struct swgpu_engine *engine);
 void swgpu_engine_debugfs_show(struct seq_file *m,
 			       struct swgpu_engine *engine);
+
+/* swgpu_submit.c */
+int swgpu_submit_ioctl(struct drm_device *dev, void *data,
+		       struct drm_file *file);
 
 /* swgpu_engine_exec.c */
 int swgpu_exec_fill(struct swgpu_exec *x, const struct drm_swgpu_cmd *cmd,

@@ -1,176 +1,146 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The software engine: SUBMIT turns a batch of FILL and COPY commands into
- * a job that runs on a kernel worker, with a real fence.
+ * The software engine on the kernel's GPU scheduler (drm_sched).
  *
- * Each DRM file has a queue: its jobs run one after the other, in submit
- * order, so one fence context per file is honest. At submit the job
- * records the fences already on its buffers (readers wait for writers,
- * writers for everyone) and then puts its own fence into every buffer's
- * reservation object, so everything that syncs implicitly waits for it.
- * The worker waits for the recorded fences, never for the reservation
- * object itself, which already holds the job's own fence.
+ * The device has one scheduler and one ring: an ordered workqueue that
+ * runs one job at a time, as a GPU with one ring would. Each DRM file is
+ * a drm_sched entity, so its jobs reach the ring in submit order and
+ * files take turns. The scheduler waits for a job's dependencies (the
+ * fences of swgpu's own earlier jobs, and the job's gate standing for
+ * every other fence, swgpu_gate.c), hands it to run_job, which puts it
+ * on the ring; the ring runs its commands through the kernel CPU access
+ * contract (swgpu_engine_exec.c) and signals the job's hardware fence,
+ * after which the scheduler signals the job's finished fence: the fence
+ * that buffers, sync_files and syncobjs hold.
  *
- * Jobs touch buffers only through the kernel CPU access contract, one
- * window at a time (swgpu_engine_exec.c). The pages a job allocates are
- * charged to its submitter's memory cgroup, and allocated so that they
- * fail rather than invoke the OOM killer: a job that does not fit fails
- * with -ENOMEM and gives back the pages it allocated.
+ * A job is stopped with -ECANCELED when its file is closed or its
+ * submitter is killed, and with -ETIMEDOUT when it has waited for its
+ * fences for job_timeout_ms (the gate) or has run that long without
+ * writing a byte. The pages a job allocates are charged to its
+ * submitter's memory cgroup, and allocated so that they fail rather than
+ * invoke the OOM killer.
  */
 
+#include <linux/atomic.h>
 #include <linux/dma-fence.h>
-#include <linux/dma-resv.h>
-#include <linux/file.h>
+#include <linux/jiffies.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
-#include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/sync_file.h>
-#include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
-#include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/swgpu_drm.h>
 
-#include "swgpu_drv.h"
+#include "swgpu_compat.h"
+#include "swgpu_job.h"
+
+/*
+ * How many jobs the scheduler may hand to the ring before the first of
+ * them is done: enough to keep the ring busy, few enough that a closed
+ * file's jobs are not stuck behind a long line.
+ */
+#define SWGPU_RING_CREDITS	16
+
+static unsigned int job_timeout_ms = 10000;
+module_param(job_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "A SUBMIT job that waits this long for its fences, or runs this long without writing, ends with -ETIMEDOUT; 0: never (default: 10000)");
 
 /**
- * struct swgpu_queue - one DRM file's job queue
- * @ref: the file, each queued run of @work, and each job fence hold one
- *	(the fences use @fence_lock, and sync_files keep them long after)
- * @engine: the device's engine
- * @lock: protects @jobs
- * @jobs: submitted jobs not yet started, oldest first
- * @work: runs @jobs in order; never runs concurrently with itself
- * @submit_lock: makes fence seqnos follow queue order
- * @context: fence context of this file's jobs
- * @seqno: last seqno given out
- * @fence_lock: lock of this file's job fences
- * @wait: where a job waits for its dependencies or for @closed
- * @closed: the file is gone: jobs not yet run are cancelled
- * @rcu: frees the queue after lockless fence readers are done
+ * swgpu_job_timeout_ms - the job timeout now in force
+ *
+ * Return: job_timeout_ms; 0 for none.
  */
-struct swgpu_queue {
-	struct kref ref;
-	struct swgpu_engine *engine;
+unsigned int swgpu_job_timeout_ms(void)
+{
+	return READ_ONCE(job_timeout_ms);
+}
+
+/* ---- plain fences: the ring's, and each file's cancel fence ---- */
+
+/**
+ * struct swgpu_plain_fence - a fence signalled by hand
+ * @base: the fence
+ * @lock: its lock
+ * @timeline: its timeline's name
+ */
+struct swgpu_plain_fence {
+	struct dma_fence base;
 	spinlock_t lock;
-	struct list_head jobs;
-	struct work_struct work;
-	struct mutex submit_lock;
-	u64 context;
-	u64 seqno;
-	spinlock_t fence_lock;
-	wait_queue_head_t wait;
-	bool closed;
-	struct rcu_head rcu;
+	const char *timeline;
 };
 
-struct swgpu_job;
-
-/**
- * struct swgpu_dep - a fence a job waits for
- * @fence: the fence, referenced
- * @cb: its callback, counting @job's dependencies down
- * @job: the waiting job
- */
-struct swgpu_dep {
-	struct dma_fence *fence;
-	struct dma_fence_cb cb;
-	struct swgpu_job *job;
-};
-
-/**
- * struct swgpu_job - one accepted SUBMIT batch
- * @fence: signalled when the job is done, with its error if it failed
- * @link: entry in the queue's job list
- * @queue: the queue it runs on
- * @cmds: the commands, checked
- * @dst: each command's destination object, referenced
- * @src: each COPY's source object, referenced
- * @num_cmds: number of commands
- * @deps: fences to wait for; deps[0] is the in-fence if there is one
- * @num_deps: number of @deps
- * @has_in_fence: deps[0] is the explicit in-fence, whose error fails
- *	the job
- * @pending: dependencies not yet signalled
- * @exec: its commands' execution state: bytes written, pages allocated
- * @memcg: the submitter's memory cgroup, referenced (NULL without memcg):
- *	what the job allocates is charged to it
- * @submitter: the submitting task, referenced: a fatal signal to its
- *	process cancels the job
- */
-struct swgpu_job {
-	struct dma_fence fence;
-	struct list_head link;
-	struct swgpu_queue *queue;
-	struct drm_swgpu_cmd *cmds;
-	struct swgpu_object **dst;
-	struct swgpu_object **src;
-	unsigned int num_cmds;
-	struct swgpu_dep *deps;
-	unsigned int num_deps;
-	bool has_in_fence;
-	atomic_t pending;
-	struct swgpu_exec exec;
-	struct mem_cgroup *memcg;
-	struct task_struct *submitter;
-};
-
-static const char *swgpu_job_driver_name(struct dma_fence *f)
+static const char *swgpu_plain_driver_name(struct dma_fence *f)
 {
 	return SWGPU_DRIVER_NAME;
 }
 
-static const char *swgpu_job_timeline_name(struct dma_fence *f)
+static const char *swgpu_plain_timeline_name(struct dma_fence *f)
 {
-	return "engine";
+	return container_of(f, struct swgpu_plain_fence, base)->timeline;
 }
 
-static void swgpu_queue_put(struct swgpu_queue *queue);
-
-static void swgpu_job_release(struct dma_fence *f)
+static void swgpu_plain_release(struct dma_fence *f)
 {
-	struct swgpu_job *job = container_of(f, struct swgpu_job, fence);
-	struct swgpu_queue *queue = job->queue;
-
-	/* The job's own memory: everything else went when it finished. */
-	dma_fence_free(&job->fence);
-	/* Only now may the fence's lock, in the queue, go. */
-	swgpu_queue_put(queue);
+	dma_fence_free(f);
 	module_put(THIS_MODULE);
 }
 
-static const struct dma_fence_ops swgpu_job_fence_ops = {
-	.get_driver_name = swgpu_job_driver_name,
-	.get_timeline_name = swgpu_job_timeline_name,
-	.release = swgpu_job_release,
+static const struct dma_fence_ops swgpu_plain_fence_ops = {
+	.get_driver_name = swgpu_plain_driver_name,
+	.get_timeline_name = swgpu_plain_timeline_name,
+	.release = swgpu_plain_release,
 };
 
-static void swgpu_queue_free(struct kref *ref)
+/**
+ * swgpu_plain_fence_alloc - memory for a plain fence, initialised later
+ *
+ * A job's hardware fence is allocated at submit: run_job is on the way
+ * to memory reclaim's waits and must not allocate.
+ *
+ * Return: an uninitialised fence, or NULL.
+ */
+struct dma_fence *swgpu_plain_fence_alloc(void)
 {
-	struct swgpu_queue *queue = container_of(ref, struct swgpu_queue, ref);
+	struct swgpu_plain_fence *fence;
 
-	mutex_destroy(&queue->submit_lock);
-	kfree_rcu(queue, rcu);
+	fence = kzalloc(sizeof(*fence), GFP_KERNEL);
+	return fence ? &fence->base : NULL;
 }
 
-static void swgpu_queue_put(struct swgpu_queue *queue)
+static void swgpu_plain_fence_init(struct dma_fence *f, const char *timeline,
+				   u64 context, u64 seqno)
 {
-	kref_put(&queue->ref, swgpu_queue_free);
+	struct swgpu_plain_fence *fence =
+		container_of(f, struct swgpu_plain_fence, base);
+
+	__module_get(THIS_MODULE);
+	spin_lock_init(&fence->lock);
+	fence->timeline = timeline;
+	dma_fence_init(f, &swgpu_plain_fence_ops, &fence->lock, context, seqno);
+}
+
+/**
+ * swgpu_is_engine_fence - whether a fence is one of this engine's jobs'
+ * @engine: the engine
+ * @f: the fence
+ *
+ * Return: true for the scheduled or finished fence of a job of @engine.
+ */
+bool swgpu_is_engine_fence(struct swgpu_engine *engine, struct dma_fence *f)
+{
+	struct drm_sched_fence *s_fence = to_drm_sched_fence(f);
+
+	return s_fence && s_fence->sched == &engine->sched;
 }
 
 /* ---- running jobs ---- */
-
-static bool swgpu_queue_closed(struct swgpu_queue *queue)
-{
-	return READ_ONCE(queue->closed);
-}
 
 /*
  * Whether the submitter's process was killed: a fatal signal pending, or a
@@ -190,91 +160,81 @@ static bool swgpu_job_submitter_killed(struct swgpu_job *job)
 	       (READ_ONCE(sig->group_exit_code) & 0x7f);
 }
 
-static bool swgpu_job_cancelled(struct swgpu_job *job)
+/*
+ * Whether the job must stop now, and why (@job->stop). Progress is any
+ * byte written: a job that writes is not hung, however long it takes,
+ * so a FILL larger than memory still completes at the speed of swap.
+ */
+static bool swgpu_job_must_stop(struct swgpu_job *job)
 {
-	return swgpu_queue_closed(job->queue) ||
-	       swgpu_job_submitter_killed(job);
+	if (READ_ONCE(job->queue->closed) || swgpu_job_submitter_killed(job)) {
+		job->stop = -ECANCELED;
+		return true;
+	}
+	if (job->exec.bytes != job->seen_bytes) {
+		job->seen_bytes = job->exec.bytes;
+		job->deadline = jiffies + job->timeout;
+	} else if (job->timeout && time_after(jiffies, job->deadline)) {
+		job->stop = -ETIMEDOUT;
+		return true;
+	}
+	return false;
 }
 
 /* swgpu_exec's question, after every page it writes. */
 static bool swgpu_exec_cancelled(struct swgpu_exec *x)
 {
-	return swgpu_job_cancelled(container_of(x, struct swgpu_job, exec));
+	return swgpu_job_must_stop(container_of(x, struct swgpu_job, exec));
 }
 
-static void swgpu_dep_signalled(struct dma_fence *fence, struct dma_fence_cb *cb)
-{
-	struct swgpu_dep *dep = container_of(cb, struct swgpu_dep, cb);
-	struct swgpu_job *job = dep->job;
-
-	if (atomic_dec_and_test(&job->pending))
-		wake_up_all(&job->queue->wait);
-}
-
-/* Wait for every dependency, or until the file is closed. */
-static int swgpu_job_wait_deps(struct swgpu_job *job)
-{
-	struct swgpu_queue *queue = job->queue;
-	unsigned int i;
-	int ret = 0;
-
-	atomic_set(&job->pending, job->num_deps + 1);
-	for (i = 0; i < job->num_deps; i++) {
-		job->deps[i].job = job;
-		if (dma_fence_add_callback(job->deps[i].fence, &job->deps[i].cb,
-					   swgpu_dep_signalled))
-			atomic_dec(&job->pending);
-	}
-	atomic_dec(&job->pending);
-
-	/* Idle, not uninterruptible: fences may take long, that is no hang. */
-	wait_event_idle(queue->wait, !atomic_read(&job->pending) ||
-				     swgpu_queue_closed(queue));
-
-	for (i = 0; i < job->num_deps; i++)
-		dma_fence_remove_callback(job->deps[i].fence, &job->deps[i].cb);
-
-	if (atomic_read(&job->pending))
-		return -ECANCELED;
-	if (job->has_in_fence && job->deps[0].fence->error)
-		ret = job->deps[0].fence->error;
-	return ret;
-}
-
-static void swgpu_job_put_resources(struct swgpu_job *job)
-{
-	unsigned int i;
-
-	for (i = 0; i < job->num_cmds; i++) {
-		if (job->dst && job->dst[i])
-			drm_gem_object_put(&job->dst[i]->base);
-		if (job->src && job->src[i])
-			drm_gem_object_put(&job->src[i]->base);
-	}
-	for (i = 0; i < job->num_deps; i++)
-		dma_fence_put(job->deps[i].fence);
-	swgpu_alloc_log_fini(&job->exec.allocated);
-	mem_cgroup_put(job->memcg);
-	job->memcg = NULL;
-	if (job->submitter)
-		put_task_struct(job->submitter);
-	job->submitter = NULL;
-	kvfree(job->cmds);
-	kfree(job->dst);
-	kfree(job->src);
-	kfree(job->deps);
-}
-
-static void swgpu_job_run(struct swgpu_job *job)
+/*
+ * debugfs hang injection: the job stalls without writing, as a hung
+ * engine would, until it is cancelled or times out.
+ */
+static void swgpu_job_hang(struct swgpu_job *job)
 {
 	struct swgpu_engine *engine = job->queue->engine;
+
+	while (!swgpu_job_must_stop(job))
+		wait_event_idle_timeout(engine->hang_wait,
+					READ_ONCE(job->queue->closed),
+					msecs_to_jiffies(100));
+}
+
+/* Why the job must not run at all, or 0. */
+static int swgpu_job_precheck(struct swgpu_job *job)
+{
+	if (job->dep_error)
+		return job->dep_error;
+	/* The gate has opened: the scheduler waited for it. */
+	if (job->gate && job->gate->error)
+		return job->gate->error;
+	if (swgpu_job_must_stop(job))
+		return job->stop;
+	return 0;
+}
+
+static void swgpu_job_run(struct work_struct *work)
+{
+	struct swgpu_job *job = container_of(work, struct swgpu_job, run);
+	struct swgpu_engine *engine = job->queue->engine;
+	struct dma_fence *hw = job->hw;
 	struct mem_cgroup *old_memcg;
 	unsigned int i;
+	bool hang;
 	int ret;
 
-	ret = swgpu_job_wait_deps(job);
-	if (!ret && swgpu_job_cancelled(job))
-		ret = -ECANCELED;
+	atomic_inc(&engine->running);
+	job->exec.cancelled = swgpu_exec_cancelled;
+	job->timeout = msecs_to_jiffies(swgpu_job_timeout_ms());
+	job->deadline = jiffies + job->timeout;
+	/* Taken even by a job that will not run, so none is left over. */
+	hang = atomic_add_unless(&engine->hang_next, -1, 0);
+	ret = swgpu_job_precheck(job);
+	if (!ret && hang) {
+		swgpu_job_hang(job);
+		ret = job->stop;
+	}
 
 	/* Allocate as the submitter would have: in its memory cgroup. */
 	old_memcg = set_active_memcg(job->memcg);
@@ -288,6 +248,8 @@ static void swgpu_job_run(struct swgpu_job *job)
 					      job->src[i]);
 	}
 	set_active_memcg(old_memcg);
+	if (ret == -ECANCELED && job->stop)
+		ret = job->stop;
 
 	if (ret) {
 		/*
@@ -296,362 +258,142 @@ static void swgpu_job_run(struct swgpu_job *job)
 		 * memory of a job that did not fit comes back at once.
 		 */
 		swgpu_alloc_log_release(&job->exec.allocated);
-		dma_fence_set_error(&job->fence, ret);
+		/* Set on both: before 6.4 the scheduler does not copy it. */
+		dma_fence_set_error(&job->base.s_fence->finished, ret);
+		dma_fence_set_error(hw, ret);
 		atomic64_inc(&engine->jobs_failed);
+		if (ret == -ETIMEDOUT)
+			atomic64_inc(&engine->jobs_timedout);
 	} else {
 		atomic64_inc(&engine->jobs_done);
 	}
-	dma_fence_signal(&job->fence);
+	atomic_dec(&engine->running);
 	atomic_dec(&engine->queued);
-
-	swgpu_job_put_resources(job);
-	dma_fence_put(&job->fence);
+	/* The job may be freed from here on. */
+	dma_fence_signal(hw);
 }
 
-static void swgpu_queue_run(struct work_struct *work)
+static struct dma_fence *swgpu_sched_run_job(struct drm_sched_job *sched_job)
 {
-	struct swgpu_queue *queue = container_of(work, struct swgpu_queue, work);
-	struct swgpu_job *job;
+	struct swgpu_job *job = to_swgpu_job(sched_job);
+	struct swgpu_engine *engine = job->queue->engine;
 
-	for (;;) {
-		spin_lock(&queue->lock);
-		job = list_first_entry_or_null(&queue->jobs, struct swgpu_job,
-					       link);
-		if (job)
-			list_del(&job->link);
-		spin_unlock(&queue->lock);
-		if (!job)
-			break;
-		swgpu_job_run(job);
-	}
-	swgpu_queue_put(queue);
+	/* run_job calls are serialised: the seqnos follow the ring's order. */
+	swgpu_plain_fence_init(job->hw, "ring", engine->fence_context,
+			       ++engine->seqno);
+	INIT_WORK(&job->run, swgpu_job_run);
+	queue_work(engine->ring, &job->run);
+	/* The scheduler's reference; the job's pointer lives as long. */
+	return dma_fence_get(job->hw);
 }
 
-/* ---- submitting ---- */
-
-static int swgpu_check_range(struct swgpu_object *obj, u64 offset, u64 len)
+static void swgpu_sched_free_job(struct drm_sched_job *sched_job)
 {
-	u64 end;
-
-	if (check_add_overflow(offset, len, &end) || end > obj->base.size)
-		return -EINVAL;
-	return 0;
+	swgpu_job_free(to_swgpu_job(sched_job));
 }
 
-static int swgpu_job_lookup(struct swgpu_job *job, struct drm_file *file)
+static const struct drm_sched_backend_ops swgpu_sched_ops = {
+	.run_job = swgpu_sched_run_job,
+	.free_job = swgpu_sched_free_job,
+};
+
+static void swgpu_queue_put(struct swgpu_queue *queue);
+
+/**
+ * swgpu_job_free - drop a job and everything it holds
+ * @job: a job freshly allocated, failed at submit, or done
+ */
+void swgpu_job_free(struct swgpu_job *job)
 {
 	unsigned int i;
 
+	if (job->base.s_fence)
+		drm_sched_job_cleanup(&job->base);
 	for (i = 0; i < job->num_cmds; i++) {
-		const struct drm_swgpu_cmd *cmd = &job->cmds[i];
-		struct drm_gem_object *gem;
-
-		if (!cmd->length)
-			return -EINVAL;
-		if (cmd->op == SWGPU_CMD_FILL) {
-			if (cmd->src_handle || cmd->src_offset)
-				return -EINVAL;
-		} else if (cmd->op == SWGPU_CMD_COPY) {
-			if (cmd->pattern)
-				return -EINVAL;
-		} else {
-			return -EINVAL;
-		}
-
-		gem = drm_gem_object_lookup(file, cmd->dst_handle);
-		if (!gem)
-			return -ENOENT;
-		job->dst[i] = to_swgpu_obj(gem);
-		if (swgpu_check_range(job->dst[i], cmd->dst_offset, cmd->length))
-			return -EINVAL;
-
-		if (cmd->op != SWGPU_CMD_COPY)
-			continue;
-		gem = drm_gem_object_lookup(file, cmd->src_handle);
-		if (!gem)
-			return -ENOENT;
-		job->src[i] = to_swgpu_obj(gem);
-		if (swgpu_check_range(job->src[i], cmd->src_offset, cmd->length))
-			return -EINVAL;
-		/* Overlapping copies have no single right answer: refuse. */
-		if (job->src[i] == job->dst[i] &&
-		    cmd->src_offset < cmd->dst_offset + cmd->length &&
-		    cmd->dst_offset < cmd->src_offset + cmd->length)
-			return -EINVAL;
+		if (job->dst && job->dst[i])
+			drm_gem_object_put(&job->dst[i]->base);
+		if (job->src && job->src[i])
+			drm_gem_object_put(&job->src[i]->base);
 	}
-	return 0;
-}
-
-/*
- * The buffers the job touches, one entry per reservation object (two
- * imports can share one), and whether the job writes each.
- */
-static unsigned int swgpu_job_buffers(struct swgpu_job *job,
-				      struct drm_gem_object **objs,
-				      bool *written)
-{
-	unsigned int i, j, n = 0;
-
-	for (i = 0; i < 2 * job->num_cmds; i++) {
-		struct swgpu_object *obj = i & 1 ? job->src[i / 2] :
-						   job->dst[i / 2];
-
-		if (!obj)
-			continue;
-		for (j = 0; j < n; j++)
-			if (objs[j]->resv == obj->base.resv)
-				break;
-		if (j == n) {
-			objs[n] = &obj->base;
-			written[n++] = false;
-		}
-		written[j] |= !(i & 1);
-	}
-	return n;
-}
-
-/* Record the fences the job must wait for, with the resvs locked. */
-static int swgpu_job_collect_deps(struct swgpu_job *job,
-				  struct drm_gem_object **objs, bool *written,
-				  unsigned int count)
-{
-	unsigned int i, k;
-	int ret;
-
-	for (i = 0; i < count; i++) {
-		struct dma_fence **fences;
-		struct swgpu_dep *deps;
-		unsigned int num;
-
-		ret = dma_resv_get_fences(objs[i]->resv,
-					  dma_resv_usage_rw(written[i]),
-					  &num, &fences);
-		if (ret)
-			return ret;
-		deps = krealloc_array(job->deps, job->num_deps + num,
-				      sizeof(*deps), GFP_KERNEL);
-		if (!deps) {
-			while (num--)
-				dma_fence_put(fences[num]);
-			kfree(fences);
-			return -ENOMEM;
-		}
-		job->deps = deps;
-		for (k = 0; k < num; k++)
-			job->deps[job->num_deps++].fence = fences[k];
-		kfree(fences);
-
-		ret = dma_resv_reserve_fences(objs[i]->resv, 1);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static void swgpu_job_publish(struct swgpu_job *job,
-			      struct drm_gem_object **objs, bool *written,
-			      unsigned int count)
-{
-	unsigned int i;
-
-	for (i = 0; i < count; i++)
-		dma_resv_add_fence(objs[i]->resv, &job->fence,
-				   written[i] ? DMA_RESV_USAGE_WRITE :
-						DMA_RESV_USAGE_READ);
-}
-
-/*
- * Lock the buffers, record dependencies, create the fence and put it in
- * the buffers, then queue the job. Everything that can fail comes before
- * the fence is published.
- */
-static int swgpu_job_queue(struct swgpu_job *job, struct swgpu_queue *queue,
-			   struct sync_file **out)
-{
-	unsigned int count, max = 2 * job->num_cmds;
-	struct ww_acquire_ctx ctx;
-	struct drm_gem_object **objs;
-	bool *written;
-	int ret;
-
-	objs = kcalloc(max, sizeof(*objs), GFP_KERNEL);
-	written = kcalloc(max, sizeof(*written), GFP_KERNEL);
-	if (!objs || !written) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
-	count = swgpu_job_buffers(job, objs, written);
-
-	mutex_lock(&queue->submit_lock);
-	ret = drm_gem_lock_reservations(objs, count, &ctx);
-	if (ret)
-		goto out_unlock_submit;
-
-	ret = swgpu_job_collect_deps(job, objs, written, count);
-	if (ret)
-		goto out_unlock_resv;
-
-	__module_get(THIS_MODULE);
-	kref_get(&queue->ref);
-	dma_fence_init(&job->fence, &swgpu_job_fence_ops, &queue->fence_lock,
-		       queue->context, ++queue->seqno);
-	if (out) {
-		*out = sync_file_create(&job->fence);
-		if (!*out) {
-			/* Never published; the caller drops it. */
-			ret = -ENOMEM;
-			goto out_unlock_resv;
-		}
-	}
-	swgpu_job_publish(job, objs, written, count);
-	drm_gem_unlock_reservations(objs, count, &ctx);
-
-	atomic_inc(&queue->engine->queued);
-	spin_lock(&queue->lock);
-	list_add_tail(&job->link, &queue->jobs);
-	spin_unlock(&queue->lock);
-	kref_get(&queue->ref);
-	if (!queue_work(queue->engine->wq, &queue->work))
-		swgpu_queue_put(queue);
-	mutex_unlock(&queue->submit_lock);
-	goto out_free;
-
-out_unlock_resv:
-	drm_gem_unlock_reservations(objs, count, &ctx);
-out_unlock_submit:
-	mutex_unlock(&queue->submit_lock);
-out_free:
-	kfree(objs);
-	kfree(written);
-	return ret;
-}
-
-/**
- * swgpu_submit_ioctl - DRM_IOCTL_SWGPU_SUBMIT
- * @dev: the swgpu DRM device
- * @data: struct drm_swgpu_submit
- * @file: the caller's DRM file
- *
- * Return: 0 with the job queued; see struct drm_swgpu_submit for errors.
- * On error nothing was queued and no buffer changed.
- */
-int swgpu_submit_ioctl(struct drm_device *dev, void *data,
-		       struct drm_file *file)
-{
-	struct drm_swgpu_submit *args = data;
-	struct swgpu_file *sfile = file->driver_priv;
-	struct sync_file *out = NULL;
-	struct dma_fence *in = NULL;
-	struct swgpu_job *job;
-	int out_fd = -1;
-	int ret;
-
-	if (args->flags & ~SWGPU_SUBMIT_FLAGS)
-		return -EINVAL;
-	if (!args->num_cmds || args->num_cmds > SWGPU_SUBMIT_MAX_CMDS)
-		return -EINVAL;
-
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
-	if (!job)
-		return -ENOMEM;
-	job->queue = sfile->queue;
-	swgpu_alloc_log_init(&job->exec.allocated);
-	job->exec.progress = &sfile->queue->engine->bytes;
-	job->exec.cancelled = swgpu_exec_cancelled;
-	/* The client's cgroup, as if it had touched the pages itself. */
-	job->memcg = get_mem_cgroup_from_mm(current->mm);
-	job->submitter = get_task_struct(current);
-	job->num_cmds = args->num_cmds;
-	job->cmds = kvmalloc_array(job->num_cmds, sizeof(*job->cmds),
-				   GFP_KERNEL);
-	job->dst = kcalloc(job->num_cmds, sizeof(*job->dst), GFP_KERNEL);
-	job->src = kcalloc(job->num_cmds, sizeof(*job->src), GFP_KERNEL);
-	if (!job->cmds || !job->dst || !job->src) {
-		ret = -ENOMEM;
-		goto err;
-	}
-	if (copy_from_user(job->cmds, u64_to_user_ptr(args->cmds),
-			   job->num_cmds * sizeof(*job->cmds))) {
-		ret = -EFAULT;
-		goto err;
-	}
-
-	ret = swgpu_job_lookup(job, file);
-	if (ret)
-		goto err;
-
-	if (args->flags & SWGPU_SUBMIT_IN_FENCE) {
-		in = sync_file_get_fence(args->in_fence_fd);
-		if (!in) {
-			ret = -EINVAL;
-			goto err;
-		}
-		job->deps = kzalloc(sizeof(*job->deps), GFP_KERNEL);
-		if (!job->deps) {
-			dma_fence_put(in);
-			ret = -ENOMEM;
-			goto err;
-		}
-		job->deps[0].fence = in;
-		job->num_deps = 1;
-		job->has_in_fence = true;
-	}
-
-	if (args->flags & SWGPU_SUBMIT_OUT_FENCE) {
-		out_fd = get_unused_fd_flags(O_CLOEXEC);
-		if (out_fd < 0) {
-			ret = out_fd;
-			goto err;
-		}
-	}
-
-	ret = swgpu_job_queue(job, sfile->queue, out_fd >= 0 ? &out : NULL);
-	if (ret)
-		goto err;
-
-	if (out) {
-		fd_install(out_fd, out->file);
-		args->out_fence_fd = out_fd;
-	}
-	return 0;
-
-err:
-	if (out_fd >= 0)
-		put_unused_fd(out_fd);
-	swgpu_job_put_resources(job);
-	/* Once its fence exists, the job's memory is the fence's. */
-	if (job->fence.ops)
-		dma_fence_put(&job->fence);
+	dma_fence_put(job->gate);
+	if (job->hw && job->hw->ops)
+		dma_fence_put(job->hw);
 	else
-		kfree(job);
-	return ret;
+		kfree(job->hw);
+	swgpu_alloc_log_fini(&job->exec.allocated);
+	mem_cgroup_put(job->memcg);
+	if (job->submitter)
+		put_task_struct(job->submitter);
+	kvfree(job->cmds);
+	kfree(job->dst);
+	kfree(job->src);
+	if (job->queue)
+		swgpu_queue_put(job->queue);
+	kfree(job);
 }
 
-/* ---- per-file queues and the device's engine ---- */
+/* ---- per-file queues ---- */
+
+/*
+ * The last job of a closed file is gone: the entity is idle and empty,
+ * so finishing it drops nothing, and waits for nothing long.
+ */
+static void swgpu_queue_teardown(struct work_struct *work)
+{
+	struct swgpu_queue *queue = container_of(work, struct swgpu_queue,
+						 teardown);
+
+	drm_sched_entity_fini(&queue->entity);
+	dma_fence_put(queue->cancel);
+	mutex_destroy(&queue->submit_lock);
+	kfree(queue);
+	/* On @wq, which the module's exit drains before it goes. */
+	module_put(THIS_MODULE);
+}
+
+static void swgpu_queue_release(struct kref *ref)
+{
+	struct swgpu_queue *queue = container_of(ref, struct swgpu_queue, ref);
+
+	/* Maybe in the scheduler's own free_job: finish the entity apart. */
+	queue_work(queue->engine->wq, &queue->teardown);
+}
+
+static void swgpu_queue_put(struct swgpu_queue *queue)
+{
+	kref_put(&queue->ref, swgpu_queue_release);
+}
 
 /**
- * swgpu_queue_create - give a DRM file its job queue
+ * swgpu_queue_create - give a DRM file its scheduler entity
  * @engine: the device's engine
  *
  * Return: the queue, or NULL without memory.
  */
 struct swgpu_queue *swgpu_queue_create(struct swgpu_engine *engine)
 {
+	struct drm_gpu_scheduler *sched = &engine->sched;
 	struct swgpu_queue *queue;
 
 	queue = kzalloc(sizeof(*queue), GFP_KERNEL);
 	if (!queue)
 		return NULL;
-
+	queue->cancel = swgpu_plain_fence_alloc();
+	if (!queue->cancel ||
+	    drm_sched_entity_init(&queue->entity, DRM_SCHED_PRIORITY_NORMAL,
+				  &sched, 1, NULL)) {
+		kfree(queue->cancel);
+		kfree(queue);
+		return NULL;
+	}
+	swgpu_plain_fence_init(queue->cancel, "file-close",
+			       dma_fence_context_alloc(1), 1);
+	/* An entity outlives its file until its last job: hold the code. */
+	__module_get(THIS_MODULE);
 	kref_init(&queue->ref);
 	queue->engine = engine;
-	spin_lock_init(&queue->lock);
-	INIT_LIST_HEAD(&queue->jobs);
-	INIT_WORK(&queue->work, swgpu_queue_run);
 	mutex_init(&queue->submit_lock);
-	queue->context = dma_fence_context_alloc(1);
-	spin_lock_init(&queue->fence_lock);
-	init_waitqueue_head(&queue->wait);
+	INIT_WORK(&queue->teardown, swgpu_queue_teardown);
 	return queue;
 }
 
@@ -659,37 +401,87 @@ struct swgpu_queue *swgpu_queue_create(struct swgpu_engine *engine)
  * swgpu_queue_close - the file is gone: cancel what has not run
  * @queue: the file's queue
  *
- * Jobs still queued or waiting for dependencies signal -ECANCELED without
- * touching their buffers; a running job stops within its window. Nothing
- * waits here: the queue lives until its last job is done.
+ * Jobs not yet run end with -ECANCELED without touching their buffers,
+ * as soon as the fences of swgpu's own jobs they wait for have signalled:
+ * their gates open at once. A running job stops within its window.
+ * Nothing waits here.
  */
 void swgpu_queue_close(struct swgpu_queue *queue)
 {
 	WRITE_ONCE(queue->closed, true);
-	wake_up_all(&queue->wait);
+	dma_fence_set_error(queue->cancel, -ECANCELED);
+	dma_fence_signal(queue->cancel);
+	wake_up_all(&queue->engine->hang_wait);
 	swgpu_queue_put(queue);
 }
+
+/* ---- the device's engine ---- */
 
 /**
  * swgpu_engine_init - start the device's engine
  * @engine: the engine
+ * @dev: the device its scheduler reports against
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0 or a negative errno.
  */
-int swgpu_engine_init(struct swgpu_engine *engine)
+int swgpu_engine_init(struct swgpu_engine *engine, struct device *dev)
 {
+	struct drm_sched_init_args args = {
+		.ops = &swgpu_sched_ops,
+		SWGPU_SCHED_NUM_RQS
+		.credit_limit = SWGPU_RING_CREDITS,
+		/* Jobs are timed by the ring itself: see the top. */
+		.timeout = MAX_SCHEDULE_TIMEOUT,
+		.name = SWGPU_DRIVER_NAME,
+		.dev = dev,
+	};
+	int ret;
+
+	engine->fence_context = dma_fence_context_alloc(1);
+	init_waitqueue_head(&engine->hang_wait);
 	/* Unbound: a job is long, CPU-heavy work, not a per-CPU chore. */
+	engine->ring = alloc_ordered_workqueue("swgpu-ring", WQ_UNBOUND);
 	engine->wq = alloc_workqueue("swgpu-engine", WQ_UNBOUND, 0);
-	return engine->wq ? 0 : -ENOMEM;
+	if (!engine->ring || !engine->wq) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	ret = drm_sched_init(&engine->sched, &args);
+	if (ret)
+		goto err;
+	return 0;
+
+err:
+	if (engine->ring)
+		destroy_workqueue(engine->ring);
+	if (engine->wq)
+		destroy_workqueue(engine->wq);
+	return ret;
 }
 
 /**
  * swgpu_engine_fini - stop the device's engine, after its last job
  * @engine: the engine
+ *
+ * No file is left: every entity is finished or about to be, on @wq.
  */
 void swgpu_engine_fini(struct swgpu_engine *engine)
 {
 	destroy_workqueue(engine->wq);
+	drm_sched_fini(&engine->sched);
+	destroy_workqueue(engine->ring);
+}
+
+/**
+ * swgpu_engine_hang_next - make the next job that runs hang
+ * @engine: the engine
+ *
+ * Fault injection for the timeout's tests (debugfs swgpu_engine_hang):
+ * the job stalls without writing until it times out or is cancelled.
+ */
+void swgpu_engine_hang_next(struct swgpu_engine *engine)
+{
+	atomic_inc(&engine->hang_next);
 }
 
 /**
@@ -699,9 +491,15 @@ void swgpu_engine_fini(struct swgpu_engine *engine)
  */
 void swgpu_engine_debugfs_show(struct seq_file *m, struct swgpu_engine *engine)
 {
-	seq_printf(m, "queued %d\njobs_done %lld\njobs_failed %lld\nbytes %lld\n",
+	seq_printf(m, "queued %d\nrunning %d\njobs_done %lld\njobs_failed %lld\njobs_timedout %lld\nbytes %lld\n",
 		   atomic_read(&engine->queued),
+		   atomic_read(&engine->running),
 		   atomic64_read(&engine->jobs_done),
 		   atomic64_read(&engine->jobs_failed),
+		   atomic64_read(&engine->jobs_timedout),
 		   atomic64_read(&engine->bytes));
+	seq_printf(m, "scheduler %s\nring_credits %d/%u\njob_timeout_ms %u\nhang_next %d\n",
+		   engine->sched.name, swgpu_sched_credits(&engine->sched),
+		   SWGPU_RING_CREDITS, swgpu_job_timeout_ms(),
+		   atomic_read(&engine->hang_next));
 }

@@ -17,7 +17,7 @@
 #                    file (PREFIX/share/pkgconfig/swgpu.pc: it names a
 #                    header only, so it is the same on every architecture)
 #   install-conf     /etc/modprobe.d/swgpu.conf, the module's options
-#                    (vgem_compat, fence_timeout_ms), all commented out
+#                    (vgem_compat, fence_timeout_ms, job_timeout_ms), all commented out
 #   dkms-install     the DKMS sources into /usr/src/swgpu-VERSION, then
 #                    dkms add, and dkms install for KVER if given, else for
 #                    every kernel whose headers are installed (AUTOINSTALL
@@ -158,6 +158,10 @@ install_conf() {
 		#
 		# When an unsignalled fence expires, in milliseconds:
 		#options swgpu fence_timeout_ms=10000
+		#
+		# How long a SUBMIT job may wait for its fences, or run without
+		# writing, in milliseconds (0: no limit):
+		#options swgpu job_timeout_ms=10000
 	EOF
 	mv "$DESTDIR/etc/modprobe.d/swgpu.conf.$$" "$DESTDIR/etc/modprobe.d/swgpu.conf"
 	chmod 0644 "$DESTDIR/etc/modprobe.d/swgpu.conf"

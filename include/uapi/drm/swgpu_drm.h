@@ -218,26 +218,50 @@ struct drm_swgpu_cmd {
 };
 
 #define SWGPU_SUBMIT_MAX_CMDS	64
+#define SWGPU_SUBMIT_MAX_SYNCS	64
 
 #define SWGPU_SUBMIT_IN_FENCE	(1 << 0)
 #define SWGPU_SUBMIT_OUT_FENCE	(1 << 1)
 #define SWGPU_SUBMIT_FLAGS	(SWGPU_SUBMIT_IN_FENCE | SWGPU_SUBMIT_OUT_FENCE)
 
 /**
+ * struct drm_swgpu_sync - a DRM syncobj a SUBMIT waits for or signals
+ *
+ * A binary syncobj with @point 0, a timeline point otherwise. To wait
+ * for, the syncobj must already hold a fence (a binary one that was
+ * signalled or submitted, a timeline point that was submitted):
+ * SUBMIT does not wait for a submission. To signal, a binary syncobj
+ * gets the job's fence in place of its own; a timeline syncobj gets the
+ * job's fence as point @point, as DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL
+ * would add it, including for a point not after the last one.
+ */
+struct drm_swgpu_sync {
+	/** @handle: the syncobj's handle in the submitting DRM file. */
+	__u32 handle;
+	/** @flags: must be 0. */
+	__u32 flags;
+	/** @point: 0 for a binary syncobj, else the timeline point. */
+	__u64 point;
+};
+
+/**
  * struct drm_swgpu_submit - run a batch of commands on the software engine
  *
  * The batch is checked whole before anything happens: a rejected batch
- * has no effect. An accepted batch becomes one job, run asynchronously on
- * a kernel thread, after the jobs this file submitted before it, after
- * the in-fence, and after the fences already on its buffers (implicit
- * sync: readers wait for writers, writers for everyone). Its fence goes
- * into every buffer it touches at submit time, as a writer for
- * destinations and a reader for sources, so CPU access, poll() on
- * dma-bufs, other devices and later jobs wait for it. The job signals its
- * fence when done; with an error if it failed (-ENOMEM: memory, or the
- * submitter's memory cgroup, could not hold the pages), if the in-fence
- * carried one, or if its file was closed or its submitting process killed
- * first (-ECANCELED, nothing more is written). A job that fails after it
+ * has no effect. An accepted batch becomes one job for the device's GPU
+ * scheduler (drm_sched), run asynchronously, after the jobs this file
+ * submitted before it, after the in-fence and the @in_syncs, and after
+ * the fences already on its buffers (implicit sync: readers wait for
+ * writers, writers for everyone). Its fence goes into every buffer it
+ * touches at submit time, as a writer for destinations and a reader for
+ * sources, so CPU access, poll() on dma-bufs, other devices and later
+ * jobs wait for it; and into every @out_syncs syncobj. The job signals
+ * its fence when done; with an error if it failed (-ENOMEM: memory, or
+ * the submitter's memory cgroup, could not hold the pages), if the
+ * in-fence or an in-syncobj's fence carried one, if its file was closed
+ * or its submitting process killed first (-ECANCELED, nothing more is
+ * written), or if it waited for its fences, or ran without writing, for
+ * the module's job_timeout_ms (-ETIMEDOUT). A job that fails after it
  * started leaves each byte of its destination ranges either as it was or
  * as the job would have written it, and gives back the pages it
  * allocated. Allowed on primary and render nodes.
@@ -245,10 +269,14 @@ struct drm_swgpu_cmd {
  * Errors: -EINVAL for unknown @flags, @num_cmds 0 or above
  * SWGPU_SUBMIT_MAX_CMDS, an unknown op, non-zero unused fields, a zero
  * length, a range past the end of its object or overflowing, an
- * overlapping COPY within one object, or an @in_fence_fd that is not a
- * sync_file; -ENOENT for a bad handle; -EFAULT for a bad @cmds pointer;
- * -ENOMEM; -EMFILE when no file descriptor is left for the out-fence;
- * -EINTR/-ERESTARTSYS if a signal interrupted locking the buffers.
+ * overlapping COPY within one object, an @in_fence_fd that is not a
+ * sync_file, more than SWGPU_SUBMIT_MAX_SYNCS in or out syncs, non-zero
+ * sync @flags, or an in-sync without a fence (see struct
+ * drm_swgpu_sync); -ENOENT for a bad object or syncobj handle; -EFAULT
+ * for a bad @cmds, @in_syncs or @out_syncs pointer; -ENOMEM; -EMFILE
+ * when no file descriptor is left for the out-fence; -EINTR/-ERESTARTSYS
+ * if a signal interrupted locking the buffers. On error no syncobj
+ * changed.
  */
 struct drm_swgpu_submit {
 	/** @cmds: user pointer to @num_cmds struct drm_swgpu_cmd. */
@@ -264,6 +292,20 @@ struct drm_swgpu_submit {
 	 * the job's fence.
 	 */
 	__s32 out_fence_fd;
+	/**
+	 * @in_syncs: user pointer to @num_in_syncs struct drm_swgpu_sync
+	 * the job waits for.
+	 */
+	__u64 in_syncs;
+	/**
+	 * @out_syncs: user pointer to @num_out_syncs struct drm_swgpu_sync
+	 * that get the job's fence.
+	 */
+	__u64 out_syncs;
+	/** @num_in_syncs: 0 to SWGPU_SUBMIT_MAX_SYNCS. */
+	__u32 num_in_syncs;
+	/** @num_out_syncs: 0 to SWGPU_SUBMIT_MAX_SYNCS. */
+	__u32 num_out_syncs;
 };
 
 #if defined(__cplusplus)
