@@ -322,17 +322,52 @@ void swgpu_fence_signal(int fd, uint32_t fence)
 	igt_assert_eq(__swgpu_fence_signal(fd, fence), 0);
 }
 
-#define SWGPU_FENCE_TIMEOUT_PARAM "/sys/module/swgpu/parameters/fence_timeout_ms"
+#define SWGPU_PARAM_DIR "/sys/module/swgpu/parameters/"
+
+static unsigned int swgpu_param_get(const char *name)
+{
+	char path[256];
+	unsigned int value = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), SWGPU_PARAM_DIR "%s", name);
+	f = fopen(path, "r");
+	igt_require_f(f, "no %s\n", path);
+	igt_assert_eq(fscanf(f, "%u", &value), 1);
+	fclose(f);
+	return value;
+}
+
+static void swgpu_param_set(const char *name, unsigned int value)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), SWGPU_PARAM_DIR "%s", name);
+	f = fopen(path, "w");
+	igt_assert_f(f, "cannot open %s\n", path);
+	igt_assert_lt(0, fprintf(f, "%u\n", value));
+	igt_assert_eq(fclose(f), 0);
+}
 
 unsigned int swgpu_fence_timeout_ms(void)
 {
-	unsigned int ms = 0;
-	FILE *f = fopen(SWGPU_FENCE_TIMEOUT_PARAM, "r");
+	return swgpu_param_get("fence_timeout_ms");
+}
 
-	igt_require_f(f, "no %s\n", SWGPU_FENCE_TIMEOUT_PARAM);
-	igt_assert_eq(fscanf(f, "%u", &ms), 1);
-	fclose(f);
-	return ms;
+void swgpu_set_fence_timeout_ms(unsigned int ms)
+{
+	swgpu_param_set("fence_timeout_ms", ms);
+}
+
+unsigned int swgpu_job_timeout_ms(void)
+{
+	return swgpu_param_get("job_timeout_ms");
+}
+
+void swgpu_set_job_timeout_ms(unsigned int ms)
+{
+	swgpu_param_set("job_timeout_ms", ms);
 }
 
 int swgpu_sync_file_status(int fd)
@@ -342,15 +377,6 @@ int swgpu_sync_file_status(int fd)
 	memset(&info, 0, sizeof(info));
 	do_ioctl(fd, SYNC_IOC_FILE_INFO, &info);
 	return info.status;
-}
-
-void swgpu_set_fence_timeout_ms(unsigned int ms)
-{
-	FILE *f = fopen(SWGPU_FENCE_TIMEOUT_PARAM, "w");
-
-	igt_assert_f(f, "cannot open %s\n", SWGPU_FENCE_TIMEOUT_PARAM);
-	igt_assert_lt(0, fprintf(f, "%u\n", ms));
-	igt_assert_eq(fclose(f), 0);
 }
 
 int __swgpu_prime_export(int fd, uint32_t handle, uint32_t flags, int *dmabuf)
@@ -512,6 +538,21 @@ int swgpu_fence_wait(int fd)
 uint8_t swgpu_fill_byte(uint32_t pattern, uint64_t o)
 {
 	return pattern >> (8 * (o & 3));
+}
+
+void swgpu_engine_hang_next(void)
+{
+	const char *objects = swgpu_debugfs_objects_path();
+	char path[512];
+	FILE *f;
+
+	igt_require_f(objects, "no readable swgpu debugfs\n");
+	snprintf(path, sizeof(path), "%s", objects);
+	strcpy(strrchr(path, '/') + 1, "swgpu_engine_hang");
+	f = fopen(path, "w");
+	igt_require_f(f, "cannot open %s: %m\n", path);
+	igt_assert_lt(0, fprintf(f, "1\n"));
+	igt_assert_eq(fclose(f), 0);
 }
 
 void swgpu_require_debugfs(void)

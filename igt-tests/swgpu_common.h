@@ -94,9 +94,17 @@ void swgpu_fence_signal(int fd, uint32_t fence);
  * value when they are attached.
  */
 unsigned int swgpu_fence_timeout_ms(void);
+void swgpu_set_fence_timeout_ms(unsigned int ms);
+/*
+ * The module parameter job_timeout_ms (how long a SUBMIT job may wait for
+ * its fences, or run without writing): read it (skipping without it), and
+ * set it. Jobs take the value at submit (waiting) and when they start
+ * (running).
+ */
+unsigned int swgpu_job_timeout_ms(void);
+void swgpu_set_job_timeout_ms(unsigned int ms);
 /* Status of a sync_file: 1 signalled, 0 pending, < 0 its error. */
 int swgpu_sync_file_status(int fd);
-void swgpu_set_fence_timeout_ms(unsigned int ms);
 
 int __swgpu_prime_export(int fd, uint32_t handle, uint32_t flags,
 			 int *dmabuf);
@@ -137,6 +145,8 @@ uint8_t swgpu_fill_byte(uint32_t pattern, uint64_t o);
 FILE *swgpu_debugfs_open(const char *name);
 /* Value of @key in debugfs swgpu_engine (asserts the file is there), or -1. */
 long swgpu_debugfs_engine(const char *key);
+/* Make the next job the engine runs hang until it times out or is cancelled. */
+void swgpu_engine_hang_next(void);
 /* Skip unless swgpu's debugfs file can be read. */
 void swgpu_require_debugfs(void);
 /*

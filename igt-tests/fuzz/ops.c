@@ -178,11 +178,32 @@ static int op_cpu_access(struct rng *r)
 	return err;
 }
 
+/*
+ * Up to two syncobjs for a SUBMIT: the table's when they are @fd's, or
+ * handles that mean nothing there; small timeline points or binary.
+ */
+static uint32_t pick_syncs(struct rng *r, int fd, struct drm_swgpu_sync *syncs)
+{
+	uint32_t n = below(r, 3);
+
+	for (uint32_t k = 0; k < n; k++) {
+		struct syncobj so = fz_pick_sobj(r, false);
+
+		memset(&syncs[k], 0, sizeof(syncs[k]));
+		syncs[k].handle = so.fd == fd ? so.handle : (uint32_t)fz_junk(r);
+		syncs[k].point = one_in(r, 2) ? 0 : below(r, 5);
+		if (one_in(r, 64))
+			syncs[k].flags = fz_junk(r);
+	}
+	return n;
+}
+
 /* A batch on objects of one DRM fd; its out-fence into the table. */
 static int submit_on(struct rng *r, int fd, struct obj first, int in_fence,
 		     int *out)
 {
 	struct drm_swgpu_cmd cmds[4];
+	struct drm_swgpu_sync in[2], outs[2];
 	struct drm_swgpu_submit arg = { .in_fence_fd = in_fence,
 					.out_fence_fd = -1 };
 	unsigned int n = 1 + below(r, 4);
@@ -223,6 +244,16 @@ static int submit_on(struct rng *r, int fd, struct obj first, int in_fence,
 		    (in_fence >= 0 ? SWGPU_SUBMIT_IN_FENCE : 0);
 	if (one_in(r, 32))
 		arg.flags = fz_junk(r);
+	if (one_in(r, 4)) {
+		arg.num_in_syncs = pick_syncs(r, fd, in);
+		arg.in_syncs = (uintptr_t)in;
+		arg.num_out_syncs = pick_syncs(r, fd, outs);
+		arg.out_syncs = (uintptr_t)outs;
+		if (one_in(r, 32))
+			arg.in_syncs = fz_junk_ptr(r);
+		if (one_in(r, 32))
+			arg.num_out_syncs = fz_junk(r);
+	}
 	err = fz_xioctl(fd, DRM_IOCTL_SWGPU_SUBMIT, &arg);
 	if (!err && (arg.flags & SWGPU_SUBMIT_OUT_FENCE))
 		*out = arg.out_fence_fd;
