@@ -745,6 +745,103 @@ void swgpu_object_cpu_end(struct swgpu_object *obj, u64 start, u64 len,
 }
 
 /**
+ * swgpu_object_cpu_begin_pages - swgpu_object_cpu_begin(), pinning into an array
+ * @obj: a swgpu object, swgpu-backed or imported
+ * @start: first byte
+ * @len: length in bytes, checked by the caller
+ * @dir: the CPU's direction
+ * @log: as for swgpu_object_cpu_begin()
+ * @pages: room for a page per page the range touches; on a swgpu-backed
+ *	object it gets them, pinned, for swgpu_object_kmap_pages()
+ *
+ * The engine's begin. On a swgpu-backed object the range's pages are
+ * pinned in @pages, found in batches of folios (swgpu_object_get_pages()),
+ * instead of one entry each in the object's cpu_pages, which costs an
+ * allocation and an xarray store and erase per page: the range belongs
+ * to the caller alone, so nobody else needs to find its pages. They count
+ * in the object's pinned pages all the same. On an imported object it is
+ * swgpu_object_cpu_begin().
+ *
+ * Return: as swgpu_object_cpu_begin().
+ */
+int swgpu_object_cpu_begin_pages(struct swgpu_object *obj, u64 start,
+				 u64 len, enum dma_data_direction dir,
+				 struct swgpu_alloc_log *log, struct page **pages)
+{
+	pgoff_t first = start >> PAGE_SHIFT, last = (start + len - 1) >> PAGE_SHIFT;
+	int ret;
+
+	if (swgpu_obj_is_imported(obj))
+		return swgpu_object_cpu_begin(obj, start, len, dir, log);
+
+	mutex_lock(&obj->lock);
+	ret = swgpu_object_get_pages(obj, first, last - first + 1, pages, log,
+				     swgpu_cpu_writes(dir));
+	if (!ret) {
+		atomic_long_add(last - first + 1, &obj->pinned_pages);
+		swgpu_object_sync_for_cpu(obj);
+	}
+	mutex_unlock(&obj->lock);
+	if (!ret)
+		atomic64_inc(&swgpu_native_begins);
+	return ret;
+}
+
+/**
+ * swgpu_object_cpu_end_pages - end a range of swgpu_object_cpu_begin_pages()
+ * @obj: the object
+ * @start: as passed to swgpu_object_cpu_begin_pages()
+ * @len: as passed to swgpu_object_cpu_begin_pages()
+ * @dir: as passed to swgpu_object_cpu_begin_pages()
+ * @pages: as passed to swgpu_object_cpu_begin_pages()
+ */
+void swgpu_object_cpu_end_pages(struct swgpu_object *obj, u64 start, u64 len,
+				enum dma_data_direction dir, struct page **pages)
+{
+	pgoff_t i, count = ((start + len - 1) >> PAGE_SHIFT) - (start >> PAGE_SHIFT) + 1;
+	struct folio *prev = NULL;
+
+	if (swgpu_obj_is_imported(obj)) {
+		swgpu_object_cpu_end(obj, start, len, dir);
+		return;
+	}
+
+	mutex_lock(&obj->lock);
+	swgpu_object_sync_for_device(obj);
+	mutex_unlock(&obj->lock);
+	for (i = 0; i < count; i++) {
+		struct folio *folio = page_folio(pages[i]);
+
+		/* Dirty now, while pinned, so reclaim cannot drop the data. */
+		if (folio != prev) {
+			if (swgpu_cpu_writes(dir))
+				folio_mark_dirty(folio);
+			folio_mark_accessed(folio);
+			prev = folio;
+		}
+		folio_put(folio);
+	}
+	atomic_long_sub(count, &obj->pinned_pages);
+}
+
+/**
+ * swgpu_object_kmap_pages - map one page of a swgpu_object_cpu_begin_pages() range
+ * @obj: the object
+ * @pages: as passed to swgpu_object_cpu_begin_pages()
+ * @first: the range's first page index
+ * @page_num: the page index
+ *
+ * Return: as swgpu_object_kmap(); release with swgpu_object_kunmap().
+ */
+void *swgpu_object_kmap_pages(struct swgpu_object *obj, struct page **pages,
+			      pgoff_t first, unsigned long page_num)
+{
+	if (swgpu_obj_is_imported(obj))
+		return swgpu_object_kmap(obj, page_num);
+	return kmap_local_page(pages[page_num - first]);
+}
+
+/**
  * swgpu_object_kmap - map one page of a begun range of a GEM object
  * @obj: the object
  * @page_num: the page index

@@ -21,6 +21,7 @@
 struct dma_buf;
 struct drm_file;
 struct drm_swgpu_cmd;
+struct page;
 struct platform_device;
 struct seq_file;
 struct sg_table;
@@ -187,6 +188,9 @@ void swgpu_object_vunmap(struct swgpu_object *obj);
 int swgpu_object_get_page(struct swgpu_object *obj, pgoff_t index,
 			  struct page **page, struct swgpu_alloc_log *log,
 			  bool written);
+int swgpu_object_get_pages(struct swgpu_object *obj, pgoff_t first,
+			   pgoff_t count, struct page **pages,
+			   struct swgpu_alloc_log *log, bool written);
 void swgpu_alloc_log_init(struct swgpu_alloc_log *log);
 void swgpu_alloc_log_release(struct swgpu_alloc_log *log);
 void swgpu_alloc_log_fini(struct swgpu_alloc_log *log);
@@ -257,6 +261,13 @@ int swgpu_object_cpu_begin(struct swgpu_object *obj, u64 start, u64 len,
 			   struct swgpu_alloc_log *log);
 void swgpu_object_cpu_end(struct swgpu_object *obj, u64 start, u64 len,
 			  enum dma_data_direction dir);
+int swgpu_object_cpu_begin_pages(struct swgpu_object *obj, u64 start,
+				 u64 len, enum dma_data_direction dir,
+				 struct swgpu_alloc_log *log, struct page **pages);
+void swgpu_object_cpu_end_pages(struct swgpu_object *obj, u64 start, u64 len,
+				enum dma_data_direction dir, struct page **pages);
+void *swgpu_object_kmap_pages(struct swgpu_object *obj, struct page **pages,
+			      pgoff_t first, unsigned long page_num);
 void *swgpu_object_kmap(struct swgpu_object *obj, unsigned long page_num);
 void swgpu_object_kunmap(struct swgpu_object *obj, void *vaddr);
 

@@ -495,6 +495,70 @@ int swgpu_object_get_page(struct swgpu_object *obj, pgoff_t index,
 }
 
 /**
+ * swgpu_object_get_pages - get consecutive pages of an object, allocating
+ *	what is missing
+ * @obj: a swgpu-backed object
+ * @first: first page index
+ * @count: number of pages
+ * @pages: out: @count pages, each with a reference the caller must put
+ * @log: as for swgpu_object_get_page()
+ * @written: as for swgpu_object_get_page()
+ *
+ * swgpu_object_get_page() for each page of the range, but the resident
+ * ones are found in batches of folios, one walk of the page cache and one
+ * reference count update per folio; only holes and swapped-out pages go
+ * the way of one page at a time.
+ *
+ * Return: 0, or swgpu_object_get_page()'s error with no reference held
+ * (the pages allocated stay logged).
+ */
+int swgpu_object_get_pages(struct swgpu_object *obj, pgoff_t first,
+			   pgoff_t count, struct page **pages,
+			   struct swgpu_alloc_log *log, bool written)
+{
+	struct address_space *mapping = obj->base.filp->f_mapping;
+	pgoff_t i = first, last = first + count - 1;
+	struct folio_batch fbatch;
+	int ret = 0;
+
+	folio_batch_init(&fbatch);
+	while (!ret && i <= last) {
+		pgoff_t next = i;
+		unsigned int f, nr;
+
+		nr = filemap_get_folios_contig(mapping, &next, last, &fbatch);
+		for (f = 0; f < nr; f++) {
+			struct folio *folio = fbatch.folios[f];
+			pgoff_t end = min(folio_next_index(folio) - 1, last);
+
+			/* Not ready for a CPU: shmem's own path deals with it. */
+			if (ret || folio->index > i || !folio_test_uptodate(folio) ||
+			    folio_test_hwpoison(folio)) {
+				ret = -EAGAIN;
+				continue;
+			}
+			/* One reference per page, as the page-by-page path. */
+			folio_ref_add(folio, end - i + 1);
+			for (; i <= end; i++)
+				pages[i - first] = folio_page(folio, i - folio->index);
+		}
+		folio_batch_release(&fbatch);
+		ret = 0;
+		if (i <= last && (!nr || i < next)) {
+			ret = swgpu_object_get_page(obj, i, &pages[i - first],
+						    log, written);
+			if (!ret)
+				i++;
+		}
+		cond_resched();
+	}
+	if (ret)
+		while (i-- > first)
+			put_page(pages[i - first]);
+	return ret;
+}
+
+/**
  * swgpu_object_populate - make a range of pages resident without pinning
  * @obj: a swgpu-backed object
  * @first: first page index

@@ -63,6 +63,12 @@ static const char usage_text[] =
 "          a fully touched 1M and 256M buffer [dmabuf-sync, us]; swgpu's\n"
 "          CPU_ACCESS START+END on 4K of a touched 256M buffer\n"
 "          [cpu-access-4k, us]\n"
+"  engine  swgpu's engine: one FILL and one COPY job over a whole 32M\n"
+"          buffer, and (not with --quick) a FILL of a 1G object and a\n"
+"          COPY of its lower half onto its upper half in 2M commands, as\n"
+"          a ratio to memset/memcpy of the same bytes in calls of the\n"
+"          same size on anonymous memory, measured alternately\n"
+"          [engine-{fill,copy}, x-memset/x-memcpy; -rate, MiB/s]\n"
 "\n"
 "Providers: swgpu (GEM_CREATE, GEM mapping via GEM_MMAP_OFFSET), vgem\n"
 "(dumb buffers on its primary node, MAP_DUMB), udmabuf (a sealed memfd),\n"
@@ -98,12 +104,14 @@ static void config_full(struct config *c)
 		.prime_live = 10000,
 		.sync_sizes = { MiB, 256 * MiB },
 		.cpu_access_buf = 256 * MiB,
+		.engine_big = GiB,
 		.touch1 = { 5, 100, 1.0 },
 		.touch1_big = { 5, 10, 2.0 },
 		.fault = { 5, 20, 2.0 },
 		.stream = { 7, 25, 2.0 },
 		.prime = { 50, 5000, 1.0 },
 		.sync = { 5, 500, 1.0 },
+		.engine = { 5, 25, 2.0 },
 	};
 }
 
@@ -124,6 +132,7 @@ static void config_quick(struct config *c)
 		.stream = { 2, 3, 0 },
 		.prime = { 5, 10, 0 },
 		.sync = { 3, 5, 0 },
+		.engine = { 2, 3, 0 },
 	};
 }
 

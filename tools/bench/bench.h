@@ -128,7 +128,8 @@ struct config {
 	int prime_live;
 	size_t sync_sizes[MAX_SIZES];
 	size_t cpu_access_buf;
-	struct reps touch1, touch1_big, fault, stream, prime, sync;
+	size_t engine_big;	/* 0: no 1 GiB engine figures */
+	struct reps touch1, touch1_big, fault, stream, prime, sync, engine;
 };
 
 struct test {

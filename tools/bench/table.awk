@@ -118,7 +118,7 @@ END {
 	for (p in provinfo)
 		if (provinfo[p] != "yes")
 			printf "  %s: %s\n", p, provinfo[p]
-	line = pad("figure", 24) pad("size", 6) pad("unit", 8) pad("better", 7)
+	line = pad("figure", 24) pad("size", 6) pad("unit", 9) pad("better", 7)
 	for (i = 1; i <= np; i++)
 		line = line rpad(provs[i], 15)
 	for (i = 1; i <= npeers; i++)
@@ -127,7 +127,7 @@ END {
 	for (r = 1; r <= nrows; r++) {
 		row = rows[r]
 		u = runit[row]
-		line = pad(rtest[row], 24) pad(hsize(rsize[row]), 6) pad(u, 8) \
+		line = pad(rtest[row], 24) pad(hsize(rsize[row]), 6) pad(u, 9) \
 		       pad(u == "" ? "" : better(u), 7)
 		for (i = 1; i <= np; i++) {
 			c = ((row, provs[i]) in cell) ? cell[row, provs[i]] : ""

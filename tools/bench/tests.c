@@ -596,101 +596,192 @@ static void run_sync(const struct config *cfg)
 	samples_free(&s);
 }
 
-/* One COPY job of @len bytes on the engine, waited for by its out-fence. */
-static int engine_copy(int fd, uint32_t dst, uint32_t src, size_t len)
+/*
+ * One engine job per batch of at most SWGPU_SUBMIT_MAX_CMDS commands,
+ * all submitted at once and waited for on their out-fences.
+ */
+static int engine_run(int fd, struct drm_swgpu_cmd *cmds, unsigned int n)
 {
-	struct drm_swgpu_cmd c = {
-		.op = SWGPU_CMD_COPY, .dst_handle = dst, .src_handle = src,
-		.length = len,
-	};
-	struct drm_swgpu_submit s = {
-		.cmds = (uintptr_t)&c, .num_cmds = 1,
-		.flags = SWGPU_SUBMIT_OUT_FENCE,
-	};
-	struct pollfd pfd = { .events = POLLIN };
-	int ret;
+	unsigned int i, nfences = 0;
+	int fences[64], ret = 0;
 
-	ret = xioctl(fd, DRM_IOCTL_SWGPU_SUBMIT, &s, "SWGPU_SUBMIT");
-	if (ret)
-		return ret;
-	pfd.fd = s.out_fence_fd;
-	if (poll(&pfd, 1, -1) != 1) {
-		set_failed_op("poll(out-fence)");
-		ret = -errno;
+	for (i = 0; !ret && i < n; i += SWGPU_SUBMIT_MAX_CMDS) {
+		struct drm_swgpu_submit s = {
+			.cmds = (uintptr_t)&cmds[i],
+			.num_cmds = n - i < SWGPU_SUBMIT_MAX_CMDS ?
+				    n - i : SWGPU_SUBMIT_MAX_CMDS,
+			.flags = SWGPU_SUBMIT_OUT_FENCE,
+		};
+
+		if (nfences == 64) {
+			set_failed_op("engine_run: too many batches");
+			ret = -E2BIG;
+			break;
+		}
+		ret = xioctl(fd, DRM_IOCTL_SWGPU_SUBMIT, &s, "SWGPU_SUBMIT");
+		if (!ret)
+			fences[nfences++] = s.out_fence_fd;
 	}
-	close(s.out_fence_fd);
+	for (i = 0; i < nfences; i++) {
+		struct pollfd pfd = { .fd = fences[i], .events = POLLIN };
+
+		if (!ret && poll(&pfd, 1, -1) != 1) {
+			set_failed_op("poll(out-fence)");
+			ret = -errno;
+		}
+		close(fences[i]);
+	}
 	return ret;
 }
 
 /*
- * 7. the engine's copy throughput, as a ratio to memcpy between anonymous
- * buffers in the same run (they take turns, like the stream test).
+ * An engine figure: FILL of @len bytes of an object of @size at offset
+ * 0, or COPY of @len bytes from offset 0 to offset @size - @len (another
+ * object when @len == @size, the upper half of the same one otherwise),
+ * in commands of @chunk bytes; against memset or memcpy of the same
+ * bytes in calls of @chunk bytes over anonymous buffers of at most
+ * 64 MiB (cycled over for the bigger sizes), timed right before it in
+ * the same round.
  */
-static void run_engine(const struct config *cfg)
+struct engine_case {
+	const char *name;
+	uint32_t op;
+	size_t size, len, chunk;
+};
+
+#define ENGINE_ANON_MAX (64 * MiB)
+
+static void engine_baseline(const struct engine_case *c, char *dst,
+			    const char *src, size_t anon)
+{
+	size_t done, off = 0;
+
+	for (done = 0; done < c->len; done += c->chunk) {
+		if (c->op == SWGPU_CMD_FILL)
+			memset(dst + off, 0x5a, c->chunk);
+		else
+			memcpy(dst + off, src + off, c->chunk);
+		off = (off + c->chunk) % anon;
+	}
+	clobber(dst);
+}
+
+static void run_engine_case(const struct config *cfg,
+			    const struct engine_case *c)
 {
 	struct samples ratio = { 0 }, mibs = { 0 };
 	struct provider *p = &providers[PROV_SWGPU];
-	size_t size = cfg->stream_size;
+	size_t anon = c->len < ENGINE_ANON_MAX ? c->len : ENGINE_ANON_MAX;
+	unsigned int i, n_cmds = c->len / c->chunk;
+	bool copy = c->op == SWGPU_CMD_COPY, two = copy && c->len == c->size;
 	struct buf a = { .p = p, .dmabuf = -1, .memfd = -1, .map = MAP_FAILED };
 	struct buf b = a;
-	char *src, *dst;
+	struct drm_swgpu_cmd *cmds;
+	char rate[64], *src, *dst;
+	const char *unit = copy ? "x-memcpy" : "x-memset";
 	double started;
 	int n, ret;
 
-	if (!p->available)
+	snprintf(rate, sizeof(rate), "%s-rate", c->name);
+	if (!can_make(c->name, p, c->size, c->size * (two ? 2 : 1) + 2 * anon))
 		return;
-	src = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	cmds = calloc(n_cmds, sizeof(*cmds));
+	src = mmap(NULL, anon, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	dst = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	dst = mmap(NULL, anon, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (src == MAP_FAILED || dst == MAP_FAILED) {
+	if (!cmds || src == MAP_FAILED || dst == MAP_FAILED) {
 		set_failed_op("mmap(anonymous)");
-		output_error("engine-copy", p->name, size, -errno);
+		output_error(c->name, p->name, c->size, -ENOMEM);
+		free(cmds);
 		return;
 	}
-	memset(src, 0x3c, size);
-	memset(dst, 0xc3, size);
+	memset(src, 0x3c, anon);
+	memset(dst, 0xc3, anon);
 
-	ret = buf_create(p, size, &a);
+	ret = buf_create(p, c->size, &a);
+	if (!ret && two)
+		ret = buf_create(p, c->size, &b);
+	for (i = 0; i < n_cmds; i++) {
+		size_t off = (size_t)i * c->chunk;
+
+		cmds[i] = (struct drm_swgpu_cmd){
+			.op = c->op, .length = c->chunk,
+			.dst_handle = two ? b.handle : a.handle,
+			.dst_offset = copy ? c->size - c->len + off : off,
+			.src_handle = copy ? a.handle : 0,
+			.src_offset = copy ? off : 0,
+			.pattern = copy ? 0 : 0x5a5a5a5a,
+		};
+	}
+	/* Untimed: makes every page of the buffers resident, as memset's. */
+	if (!ret && copy) {
+		struct drm_swgpu_cmd fill = {
+			.op = SWGPU_CMD_FILL, .dst_handle = a.handle,
+			.length = c->size, .pattern = 0x3c3c3c3c,
+		};
+
+		ret = engine_run(p->fd, &fill, 1);
+	}
 	if (!ret)
-		ret = buf_create(p, size, &b);
-	if (!ret)
-		ret = buf_map(&a, MAP_GEM);
-	if (!ret)
-		memset(a.map, 0x5a, size);	/* both resident, as memcpy's */
-	if (!ret)
-		ret = engine_copy(p->fd, b.handle, a.handle, size);
+		ret = engine_run(p->fd, cmds, n_cmds);
 	started = now_s();
-	for (n = 0; !ret && reps_continue(&cfg->stream, n, started); n++) {
+	for (n = 0; !ret && reps_continue(&cfg->engine, n, started); n++) {
 		double t0, t1, t2;
 
 		t0 = now_s();
-		memcpy(dst, src, size);
-		clobber(dst);
+		engine_baseline(c, dst, src, anon);
 		t1 = now_s();
-		ret = engine_copy(p->fd, b.handle, a.handle, size);
+		ret = engine_run(p->fd, cmds, n_cmds);
 		t2 = now_s();
 		if (!ret) {
 			samples_add(&ratio, (t1 - t0) / (t2 - t1));
-			samples_add(&mibs, size / MiB / (t2 - t1));
+			samples_add(&mibs, c->len / MiB / (t2 - t1));
 		}
 	}
 	if (!ret)
 		ret = buf_destroy(&a);
-	if (!ret)
+	if (!ret && two)
 		ret = buf_destroy(&b);
 	buf_destroy(&a);
-	buf_destroy(&b);
+	if (two)
+		buf_destroy(&b);
 	if (ret) {
-		output_error("engine-copy", p->name, size, ret);
+		output_error(c->name, p->name, c->size, ret);
 	} else {
-		output_figure("engine-copy", p->name, size, "x-memcpy", &ratio);
-		output_figure("engine-copy-rate", p->name, size, "MiB/s", &mibs);
+		output_figure(c->name, p->name, c->size, unit, &ratio);
+		output_figure(rate, p->name, c->size, "MiB/s", &mibs);
 	}
-	munmap(src, size);
-	munmap(dst, size);
+	munmap(src, anon);
+	munmap(dst, anon);
+	free(cmds);
 	samples_free(&ratio);
 	samples_free(&mibs);
+}
+
+/*
+ * 7. the engine's FILL and COPY throughput, as a ratio to memset and
+ * memcpy between anonymous buffers in the same run (they take turns, like
+ * the stream test): one command over a whole buffer of the stream size,
+ * and (full runs) a 1 GiB object in 2 MiB commands.
+ */
+static void run_engine(const struct config *cfg)
+{
+	size_t s = cfg->stream_size, big = cfg->engine_big;
+	const struct engine_case cases[] = {
+		{ "engine-fill", SWGPU_CMD_FILL, s, s, s },
+		{ "engine-copy", SWGPU_CMD_COPY, s, s, s },
+		{ "engine-fill", SWGPU_CMD_FILL, big, big, 2 * MiB },
+		/* Half onto the other half: two 1 GiB objects do not fit. */
+		{ "engine-copy", SWGPU_CMD_COPY, big, big / 2, 2 * MiB },
+	};
+	unsigned int i;
+
+	if (!providers[PROV_SWGPU].available)
+		return;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (cases[i].size)
+			run_engine_case(cfg, &cases[i]);
 }
 
 const struct test tests[] = {
@@ -700,6 +791,6 @@ const struct test tests[] = {
 	{ "prime", "export + import round trips, with and without held imports", run_prime_self },
 	{ "import", "import of other providers' dma-bufs + release", run_prime_import },
 	{ "sync", "DMA_BUF_IOCTL_SYNC and swgpu CPU_ACCESS start+end", run_sync },
-	{ "engine", "swgpu engine COPY throughput vs memcpy", run_engine },
+	{ "engine", "swgpu engine FILL/COPY throughput vs memset/memcpy", run_engine },
 	{ NULL, NULL, NULL },
 };
