@@ -31,7 +31,8 @@ static const char usage_text[] =
 "                    4M buffer, 100 held imports, 2 to 10 rounds a figure\n"
 "  --out DIR         where bench.tsv goes (default: $SWGPU_OUT, else .)\n"
 "  --only TESTS      comma-separated subset of the tests below\n"
-"  --providers LIST  comma-separated subset of swgpu,vgem,udmabuf,heap\n"
+"  --providers LIST  comma-separated subset of swgpu,swgpu-huge,vgem,udmabuf,\n"
+"                    heap\n"
 "  --held N          live imports held for prime-rt-*-held (default 10000,\n"
 "                    quick: 100)\n"
 "  --verbose         also report skips and udmabuf limit changes on stderr\n"
@@ -64,7 +65,8 @@ static const char usage_text[] =
 "          CPU_ACCESS START+END on 4K of a touched 256M buffer\n"
 "          [cpu-access-4k, us]\n"
 "\n"
-"Providers: swgpu (GEM_CREATE, GEM mapping via GEM_MMAP_OFFSET), vgem\n"
+"Providers: swgpu (GEM_CREATE, GEM mapping via GEM_MMAP_OFFSET), swgpu-huge\n"
+"(the same with SWGPU_GEM_CREATE_HUGE; full runs only), vgem\n"
 "(dumb buffers on its primary node, MAP_DUMB), udmabuf (a sealed memfd),\n"
 "heap (DMA_HEAP_IOCTL_ALLOC). swgpu and vgem must be there (else exit 1);\n"
 "a missing udmabuf or heap is noted in bench.tsv and left out. A buffer\n"
@@ -279,7 +281,7 @@ int main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	if (output_open(out ? out : "."))
 		return 2;
-	providers_open(provs);
+	providers_open(provs, quick);
 	identity(&cfg);
 	for (p = providers; p < providers + NPROV; p++) {
 		if (p->required && !p->available) {

@@ -107,9 +107,13 @@ static void run_touch1(const struct config *cfg)
 			double started = now_s();
 			int n, ret = 0;
 
-			/* Only swgpu allocates nothing but the page touched. */
+			/*
+			 * Only swgpu allocates nothing but the page touched
+			 * (with huge pages: the 2 MiB around it).
+			 */
 			if (!can_make("create-touch1", p, *size,
-				      p->id == PROV_SWGPU ? PAGE : *size))
+				      !p->swgpu ? *size :
+				      p->create_flags ? 2 * MiB : PAGE))
 				continue;
 			samples_reset(&t);
 			samples_reset(&avail);
@@ -134,7 +138,7 @@ static void run_touch1(const struct config *cfg)
 				touch_one(b.map);
 				t1 = now_s();
 				meminfo_read(&m1);
-				if (p->id == PROV_SWGPU)
+				if (p->swgpu)
 					pages = swgpu_resident_pages(p, b.handle);
 				t2 = now_s();
 				ret = buf_destroy(&b);
