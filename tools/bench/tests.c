@@ -97,9 +97,15 @@ static bool warm_up(size_t size)
  */
 static void run_touch1(const struct config *cfg)
 {
+	static const char *const phase_name[] = {
+		"create-touch1-create", "create-touch1-map",
+		"create-touch1-touch", "create-touch1-close",
+	};
 	struct samples t = { 0 }, avail = { 0 }, shmem = { 0 }, res = { 0 };
+	struct samples phase[4] = { { 0 } };
 	const size_t *size;
 	struct provider *p;
+	unsigned int k;
 
 	for (size = cfg->touch1_sizes; *size; size++) {
 		for_each_provider(p) {
@@ -119,22 +125,26 @@ static void run_touch1(const struct config *cfg)
 			samples_reset(&avail);
 			samples_reset(&shmem);
 			samples_reset(&res);
+			for (k = 0; k < 4; k++)
+				samples_reset(&phase[k]);
 			for (n = warm_up(*size) ? -1 : 0;
 			     reps_continue(r, n, started); n++) {
 				struct meminfo m0 = { 0 }, m1 = { 0 };
-				double t0, t1, t2, t3;
+				double t0, ta, tb, t1, t2, t3;
 				long pages = -1;
 				struct buf b;
 
 				meminfo_read(&m0);
 				t0 = now_s();
 				ret = buf_create(p, *size, &b);
+				ta = now_s();
 				if (!ret)
 					ret = buf_map(&b, MAP_NATIVE);
 				if (ret) {
 					buf_destroy(&b);
 					break;
 				}
+				tb = now_s();
 				touch_one(b.map);
 				t1 = now_s();
 				meminfo_read(&m1);
@@ -148,6 +158,10 @@ static void run_touch1(const struct config *cfg)
 				if (n < 0)
 					continue;
 				samples_add(&t, (t1 - t0 + t3 - t2) * 1e6);
+				samples_add(&phase[0], (ta - t0) * 1e6);
+				samples_add(&phase[1], (tb - ta) * 1e6);
+				samples_add(&phase[2], (t1 - tb) * 1e6);
+				samples_add(&phase[3], (t3 - t2) * 1e6);
 				samples_add(&avail, m0.avail_kib - m1.avail_kib);
 				samples_add(&shmem, m1.shmem_kib - m0.shmem_kib);
 				if (pages >= 0)
@@ -163,8 +177,14 @@ static void run_touch1(const struct config *cfg)
 			output_figure("create-touch1-resident", p->name, *size, "KiB", &res);
 			output_figure("create-touch1-avail", p->name, *size, "KiB", &avail);
 			output_figure("create-touch1-shmem", p->name, *size, "KiB", &shmem);
+			/* Where the time of the smallest size goes. */
+			for (k = 0; size == cfg->touch1_sizes && k < 4; k++)
+				output_figure(phase_name[k], p->name, *size,
+					      "us", &phase[k]);
 		}
 	}
+	for (k = 0; k < 4; k++)
+		samples_free(&phase[k]);
 	samples_free(&t);
 	samples_free(&avail);
 	samples_free(&shmem);
