@@ -62,6 +62,13 @@ static const char usage_text[] =
 "          imported and held [prime-rt-10k-held, us]\n"
 "  import  PRIME fd -> handle + GEM_CLOSE of another provider's 64K\n"
 "          dma-buf in swgpu and in vgem [import-from-PROVIDER, us]\n"
+"  scale   (full runs only) 1k, 100k, 1M live 4K objects of swgpu and vgem\n"
+"          (a count is skipped when the memory the smaller one cost per\n"
+"          object says it would not fit): kernel memory per live object,\n"
+"          from the rise of Slab [scale-slab, B] and the drop of MemFree\n"
+"          [scale-memfree, B], and the time of one more create + PRIME\n"
+"          export + close at that count [scale-create-export-close, us];\n"
+"          size is the count\n"
 "  sync    DMA_BUF_IOCTL_SYNC START+END (read-write) on the dma-buf of\n"
 "          a fully touched 1M and 256M buffer [dmabuf-sync, us]; swgpu's\n"
 "          CPU_ACCESS START+END on 4K of a touched 256M buffer\n"
@@ -102,12 +109,14 @@ static void config_full(struct config *c)
 		.prime_live = 10000,
 		.sync_sizes = { MiB, 256 * MiB },
 		.cpu_access_buf = 256 * MiB,
+		.scale_counts = { 1000, 100000, 1000000 },
 		.touch1 = { 5, 100, 1.0 },
 		.touch1_big = { 5, 10, 2.0 },
 		.fault = { 5, 20, 2.0 },
 		.stream = { 7, 25, 2.0 },
 		.prime = { 50, 5000, 1.0 },
 		.sync = { 5, 500, 1.0 },
+		.scale = { 50, 200, 1.0 },
 	};
 }
 

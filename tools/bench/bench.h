@@ -132,7 +132,8 @@ struct config {
 	int prime_live;
 	size_t sync_sizes[MAX_SIZES];
 	size_t cpu_access_buf;
-	struct reps touch1, touch1_big, fault, stream, prime, sync;
+	size_t scale_counts[MAX_SIZES];	/* none in --quick */
+	struct reps touch1, touch1_big, fault, stream, prime, sync, scale;
 };
 
 struct test {

@@ -83,7 +83,7 @@ function hsize(s) {
 }
 
 function better(u) {
-	return (u == "us" || u == "KiB") ? "lower" : "higher"
+	return (u == "us" || u == "KiB" || u == "B") ? "lower" : "higher"
 }
 
 function ratio(a, b,   r) {
@@ -121,7 +121,7 @@ END {
 	for (p in provinfo)
 		if (provinfo[p] != "yes")
 			printf "  %s: %s\n", p, provinfo[p]
-	line = pad("figure", 24) pad("size", 6) pad("unit", 8) pad("better", 7)
+	line = pad("figure", 26) pad("size", 6) pad("unit", 8) pad("better", 7)
 	for (i = 1; i <= np; i++)
 		line = line rpad(provs[i], 15)
 	for (i = 1; i <= npeers; i++)
@@ -132,7 +132,7 @@ END {
 	for (r = 1; r <= nrows; r++) {
 		row = rows[r]
 		u = runit[row]
-		line = pad(rtest[row], 24) pad(hsize(rsize[row]), 6) pad(u, 8) \
+		line = pad(rtest[row], 26) pad(hsize(rsize[row]), 6) pad(u, 8) \
 		       pad(u == "" ? "" : better(u), 7)
 		for (i = 1; i <= np; i++) {
 			c = ((row, provs[i]) in cell) ? cell[row, provs[i]] : ""
