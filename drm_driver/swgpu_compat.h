@@ -9,8 +9,11 @@
 #define _SWGPU_COMPAT_H_
 
 #include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/huge_mm.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mount.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/timer.h>
@@ -131,6 +134,57 @@ static inline int swgpu_sched_credits(struct drm_gpu_scheduler *sched)
 #define SWGPU_SCHED_NUM_RQS
 #else
 #define SWGPU_SCHED_NUM_RQS	.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+#endif
+
+/* vfs_parse_fs_string() lost its length argument in 6.18. */
+static inline int swgpu_parse_fs_string(struct fs_context *fc, const char *key,
+					const char *value)
+{
+#ifdef SWGPU_OLD_PARSE_FS_STRING
+	return vfs_parse_fs_string(fc, key, value, strlen(value));
+#else
+	return vfs_parse_fs_string(fc, key, value);
+#endif
+}
+
+/* A mount a module keeps for its lifetime is a long-term one since 6.17. */
+#ifdef SWGPU_OLD_FC_MOUNT
+#define swgpu_fc_mount_longterm	fc_mount
+#else
+#define swgpu_fc_mount_longterm	fc_mount_longterm
+#endif
+
+/* shmem files take VMA flags as a vma_flags_t since 7.0. */
+#ifdef SWGPU_OLD_SHMEM_FLAGS
+#define SWGPU_SHMEM_NORESERVE	VM_NORESERVE
+#else
+#define SWGPU_SHMEM_NORESERVE	mk_vma_flags(VMA_NORESERVE_BIT)
+#endif
+
+/*
+ * Placing a mapping of the DRM file so that huge folios can be mapped by
+ * PMD: the core does it for GEM objects since 6.16 (by asking the
+ * object's shmem file). Before, only the file offset (a fake one) was
+ * known here, so every mapping of 2 MiB or more is placed on a 2 MiB
+ * boundary as if it started at offset 0, which is where vm_pgoff points
+ * once swgpu_gem_mmap() has rebased it.
+ */
+#ifdef SWGPU_OLD_GEM_UNMAPPED_AREA
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+static inline unsigned long
+swgpu_gem_get_unmapped_area(struct file *filp, unsigned long addr,
+			    unsigned long len, unsigned long pgoff,
+			    unsigned long flags)
+{
+	return thp_get_unmapped_area(filp, addr, len, 0, flags);
+}
+#define SWGPU_GEM_GET_UNMAPPED_AREA \
+	.get_unmapped_area = swgpu_gem_get_unmapped_area,
+#else
+#define SWGPU_GEM_GET_UNMAPPED_AREA
+#endif
+#else
+#define SWGPU_GEM_GET_UNMAPPED_AREA
 #endif
 
 #endif /* _SWGPU_COMPAT_H_ */

@@ -78,7 +78,11 @@ static const struct drm_ioctl_desc swgpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(SWGPU_SUBMIT, swgpu_submit_ioctl, DRM_RENDER_ALLOW),
 };
 
-DEFINE_DRM_GEM_FOPS(swgpu_fops);
+static const struct file_operations swgpu_fops = {
+	.owner = THIS_MODULE,
+	DRM_GEM_FOPS,
+	SWGPU_GEM_GET_UNMAPPED_AREA
+};
 
 /* Not const: vgem_compat renames it before it is registered. */
 static struct drm_driver swgpu_driver = {
@@ -127,10 +131,13 @@ static int __init swgpu_init(void)
 		swgpu_driver.name = "vgem";
 
 	swgpu_cpu_access_init();
+	swgpu_gemfs_init();
 
 	pdev = platform_device_register_simple(SWGPU_DRIVER_NAME, -1, NULL, 0);
-	if (IS_ERR(pdev))
-		return PTR_ERR(pdev);
+	if (IS_ERR(pdev)) {
+		ret = PTR_ERR(pdev);
+		goto err_gemfs;
+	}
 
 	/* devm resources of the DRM device die with this group. */
 	if (!devres_open_group(&pdev->dev, NULL, GFP_KERNEL)) {
@@ -168,6 +175,8 @@ err_release_group:
 	devres_release_group(&pdev->dev, NULL);
 err_unregister_pdev:
 	platform_device_unregister(pdev);
+err_gemfs:
+	swgpu_gemfs_fini();
 	return ret;
 }
 
@@ -180,6 +189,7 @@ static void __exit swgpu_exit(void)
 	swgpu_engine_fini(&swgpu_device->engine);
 	devres_release_group(&pdev->dev, NULL);
 	platform_device_unregister(pdev);
+	swgpu_gemfs_fini();
 }
 
 module_init(swgpu_init);

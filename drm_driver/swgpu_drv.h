@@ -164,11 +164,17 @@ struct swgpu_exec {
 };
 
 /* swgpu_gem.c */
-struct swgpu_object *swgpu_object_create(struct drm_device *dev, size_t size);
+struct swgpu_object *swgpu_object_create(struct drm_device *dev, size_t size,
+					 bool huge);
 struct swgpu_object *swgpu_object_create_imported(struct drm_device *dev,
 						  size_t size);
 int swgpu_object_create_handle(struct drm_file *file, struct drm_device *dev,
-			       size_t size, u32 *handle);
+			       size_t size, bool huge, u32 *handle);
+
+/* swgpu_gemfs.c */
+void swgpu_gemfs_init(void);
+void swgpu_gemfs_fini(void);
+struct file *swgpu_gemfs_file_setup(size_t size, bool huge);
 int swgpu_object_mmap_shmem(struct swgpu_object *obj,
 			    struct vm_area_struct *vma);
 int swgpu_gem_create_ioctl(struct drm_device *dev, void *data,

@@ -201,24 +201,32 @@ static struct swgpu_object *swgpu_object_alloc(void)
  * swgpu_object_create - create a lazily backed swgpu object
  * @dev: the swgpu DRM device
  * @size: size in bytes, a non-zero multiple of PAGE_SIZE
+ * @huge: back it with huge pages where they fit (swgpu_gemfs_file_setup())
+ *
+ * As drm_gem_object_init(), but the shmem file may live on swgpu's
+ * huge-page mount. Either way no page is allocated here.
  *
  * Return: the object with one reference, or an ERR_PTR.
  */
-struct swgpu_object *swgpu_object_create(struct drm_device *dev, size_t size)
+struct swgpu_object *swgpu_object_create(struct drm_device *dev, size_t size,
+					 bool huge)
 {
 	struct swgpu_object *obj;
-	int ret;
+	struct file *filp;
 
 	obj = swgpu_object_alloc();
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
 
-	ret = drm_gem_object_init(dev, &obj->base, size);
-	if (ret) {
+	drm_gem_private_object_init(dev, &obj->base, size);
+	filp = swgpu_gemfs_file_setup(size, huge);
+	if (IS_ERR(filp)) {
+		drm_gem_object_release(&obj->base);
 		mutex_destroy(&obj->lock);
 		kfree(obj);
-		return ERR_PTR(ret);
+		return ERR_CAST(filp);
 	}
+	obj->base.filp = filp;
 	return obj;
 }
 
@@ -247,17 +255,18 @@ struct swgpu_object *swgpu_object_create_imported(struct drm_device *dev,
  * @file: the DRM file that gets the handle
  * @dev: the swgpu DRM device
  * @size: size in bytes, a non-zero multiple of PAGE_SIZE
+ * @huge: back it with huge pages where they fit
  * @handle: out: the new handle
  *
  * Return: 0 or a negative errno.
  */
 int swgpu_object_create_handle(struct drm_file *file, struct drm_device *dev,
-			       size_t size, u32 *handle)
+			       size_t size, bool huge, u32 *handle)
 {
 	struct swgpu_object *obj;
 	int ret;
 
-	obj = swgpu_object_create(dev, size);
+	obj = swgpu_object_create(dev, size, huge);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 
@@ -273,8 +282,8 @@ int swgpu_object_create_handle(struct drm_file *file, struct drm_device *dev,
  * @data: struct drm_swgpu_gem_create
  * @file: the caller's DRM file
  *
- * Return: 0, -EINVAL for flags or a size out of range (on 32-bit kernels
- * that includes 4 GiB and more), -ENOMEM.
+ * Return: 0, -EINVAL for unknown flags or a size out of range (on 32-bit
+ * kernels that includes 4 GiB and more), -ENOMEM.
  */
 int swgpu_gem_create_ioctl(struct drm_device *dev, void *data,
 			   struct drm_file *file)
@@ -283,7 +292,7 @@ int swgpu_gem_create_ioctl(struct drm_device *dev, void *data,
 	u64 size;
 	int ret;
 
-	if (args->flags)
+	if (args->flags & ~SWGPU_GEM_CREATE_FLAGS)
 		return -EINVAL;
 	if (!args->size || args->size > SWGPU_GEM_CREATE_MAX_SIZE)
 		return -EINVAL;
@@ -292,7 +301,9 @@ int swgpu_gem_create_ioctl(struct drm_device *dev, void *data,
 	/* A 32-bit kernel cannot describe an object of 4 GiB or more. */
 	if (size > SIZE_MAX)
 		return -EINVAL;
-	ret = swgpu_object_create_handle(file, dev, size, &args->handle);
+	ret = swgpu_object_create_handle(file, dev, size,
+					 args->flags & SWGPU_GEM_CREATE_HUGE,
+					 &args->handle);
 	if (ret)
 		return ret;
 
@@ -389,7 +400,7 @@ int swgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
 	if (size > SWGPU_GEM_CREATE_MAX_SIZE || size > SIZE_MAX)
 		return -EINVAL;
 
-	ret = swgpu_object_create_handle(file, dev, size, &args->handle);
+	ret = swgpu_object_create_handle(file, dev, size, false, &args->handle);
 	if (ret)
 		return ret;
 

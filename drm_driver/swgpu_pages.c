@@ -134,22 +134,27 @@ static int swgpu_alloc_log_reserve(struct swgpu_alloc_log *log,
 	return 0;
 }
 
-/* Log page @index, with room reserved by swgpu_alloc_log_reserve(). */
+/*
+ * Log @count pages from @index, with room reserved by
+ * swgpu_alloc_log_reserve() for a page in them: either the last run goes
+ * on at that page, and then (no page before it in a range being a hole)
+ * at @index too, or there is room for a new run.
+ */
 static void swgpu_alloc_log_add(struct swgpu_alloc_log *log,
 				struct swgpu_object *obj, pgoff_t index,
-				bool written)
+				pgoff_t count, bool written)
 {
 	struct swgpu_alloc_run *run = swgpu_alloc_log_last(log);
 	struct swgpu_alloc_chunk *c;
 
 	if (run && run->obj == obj && run->written == written &&
 	    run->first + run->count == index) {
-		run->count++;
+		run->count += count;
 		return;
 	}
 	c = list_last_entry(&log->chunks, struct swgpu_alloc_chunk, link);
 	c->runs[c->used++] = (struct swgpu_alloc_run){
-		.obj = obj, .first = index, .count = 1, .written = written,
+		.obj = obj, .first = index, .count = count, .written = written,
 	};
 }
 
@@ -488,8 +493,27 @@ int swgpu_object_get_page(struct swgpu_object *obj, pgoff_t index,
 		ret = PTR_ERR(p);
 		return ret == -ENOSPC ? -ENOMEM : ret;
 	}
-	if (hole)
-		swgpu_alloc_log_add(log, obj, index, written);
+	if (hole) {
+		struct folio *folio = page_folio(p);
+
+		/*
+		 * On a huge-page object a hole may have been filled with a
+		 * whole huge folio, every page of which was a hole: shmem
+		 * allocates one only where the range is empty. Pages only
+		 * read are logged as the whole folio, so that giving them
+		 * back drops it (page cache
+		 * invalidation leaves folios that stick out of its range
+		 * alone). Pages the caller writes are logged one by one:
+		 * punching the rest out could lose what a user mapping
+		 * wrote there meanwhile; a punch into a huge folio zeroes
+		 * the page and splits the folio where it can.
+		 */
+		if (!written && folio_test_large(folio))
+			swgpu_alloc_log_add(log, obj, folio->index,
+					    folio_nr_pages(folio), false);
+		else
+			swgpu_alloc_log_add(log, obj, index, 1, written);
+	}
 	*page = p;
 	return 0;
 }

@@ -124,6 +124,66 @@ static void lazy_alloc(void)
 	close(fd);
 }
 
+/*
+ * An object of huge pages, with a tail of 4 KiB ones, reads and writes
+ * the same through two GEM mappings and a dma-buf mapping.
+ */
+static void huge_rw(int fd)
+{
+	const size_t page = swgpu_page_size();
+	uint64_t size = (4ull << 20) + 3 * page;
+	uint32_t handle;
+	uint8_t *a, *b, *c;
+	int dmabuf;
+
+	igt_assert_eq(__swgpu_gem_create(fd, &size, SWGPU_GEM_CREATE_HUGE,
+					 &handle), 0);
+	igt_assert_eq_u64(size, (4ull << 20) + 3 * page);
+	a = swgpu_gem_mmap(fd, handle, size, PROT_READ | PROT_WRITE);
+	swgpu_fill(a, size, 0x4855);
+	b = swgpu_gem_mmap(fd, handle, size, PROT_READ);
+	swgpu_assert_pattern(b, size, 0x4855);
+	dmabuf = swgpu_prime_export(fd, handle);
+	c = swgpu_dmabuf_mmap(dmabuf, size, PROT_READ | PROT_WRITE);
+	swgpu_assert_pattern(c, size, 0x4855);
+	swgpu_fill(c + page, size - 2 * page, 0x6875);
+	swgpu_assert_pattern(b + page, size - 2 * page, 0x6875);
+	igt_assert_eq(munmap(a, size), 0);
+	igt_assert_eq(munmap(c, size), 0);
+	close(dmabuf);
+	swgpu_gem_close(fd, handle);
+	/* The mapping outlives the object. */
+	swgpu_assert_pattern(b + page, size - 2 * page, 0x6875);
+	igt_assert_eq(munmap(b, size), 0);
+}
+
+/* A huge object is as lazy as any, up to one huge page per touch. */
+static void huge_lazy(void)
+{
+	const uint64_t huge = 2ull << 20;
+	const size_t page = swgpu_page_size();
+	uint64_t size = 1ull << 30;
+	int fd = swgpu_open_render();
+	volatile uint8_t *ptr;
+	uint32_t handle;
+	uint64_t resident;
+
+	igt_assert_eq(__swgpu_gem_create(fd, &size, SWGPU_GEM_CREATE_HUGE,
+					 &handle), 0);
+	igt_assert_eq_u64(resident_of(handle), 0);
+	ptr = swgpu_gem_mmap(fd, handle, size, PROT_READ | PROT_WRITE);
+	igt_assert_eq_u64(resident_of(handle), 0);
+	ptr[size / 2 + 7] = 0x5a;
+	resident = resident_of(handle);
+	igt_assert_lte_u64(1, resident);
+	igt_assert_lte_u64(resident, huge / page);
+	igt_assert_eq(ptr[size / 2 + 7], 0x5a);
+	igt_assert_eq(ptr[size / 2 + 8], 0);
+	igt_assert_eq(munmap((void *)ptr, size), 0);
+	swgpu_gem_close(fd, handle);
+	close(fd);
+}
+
 static void debugfs_object_lifetime(void)
 {
 	const size_t page = swgpu_page_size();
@@ -202,13 +262,25 @@ igt_main
 		swgpu_gem_close(render, handle);
 	}
 
-	igt_describe("Every GEM_CREATE flag bit is reserved: EINVAL.");
+	igt_describe("Every GEM_CREATE flag bit but those of "
+		     "SWGPU_GEM_CREATE_FLAGS is reserved: EINVAL.");
 	igt_subtest("create-flags") {
 		for (int bit = 0; bit < 32; bit++)
-			create_expect(render, page, 1u << bit, -EINVAL);
+			create_expect(render, page, 1u << bit,
+				      (1u << bit) & SWGPU_GEM_CREATE_FLAGS ?
+				      0 : -EINVAL);
 		create_expect(render, page, ~0u, -EINVAL);
+		create_expect(render, page,
+			      SWGPU_GEM_CREATE_HUGE | (1u << 31), -EINVAL);
 		check_device_works(render);
 	}
+
+	igt_describe("An object of huge pages (SWGPU_GEM_CREATE_HUGE) "
+		     "reads and writes the same through GEM and dma-buf "
+		     "mappings, also in its 4 KiB tail, and its mapping "
+		     "outlives it.");
+	igt_subtest("create-huge-rw")
+		huge_rw(render);
 
 	igt_describe("GEM_MMAP_OFFSET of an unknown handle fails with ENOENT.");
 	igt_subtest("mmap-offset-bad-handle") {
@@ -387,6 +459,15 @@ igt_main
 		igt_subtest("lazy-alloc") {
 			igt_fork(child, 1)
 				lazy_alloc();
+			igt_waitchildren();
+		}
+
+		igt_describe("A 1 GiB object of huge pages costs nothing "
+			     "until touched, and a touch at most one huge "
+			     "page.");
+		igt_subtest("create-huge-lazy") {
+			igt_fork(child, 1)
+				huge_lazy();
 			igt_waitchildren();
 		}
 

@@ -326,6 +326,58 @@ static void fill_beyond_ram_swap(void)
 }
 
 /*
+ * With swap, an object of huge pages (SWGPU_GEM_CREATE_HUGE), each of its
+ * pages stamped through its GEM mapping, then paged out with
+ * MADV_PAGEOUT (reclaim of just this mapping, so 16 MiB are enough and
+ * it takes seconds): reclaim splits its huge folios and writes them to
+ * swap (pswpout), and every stamp reads back. Right after MADV_PAGEOUT
+ * the pages may still be in the swap cache, so pswpin need not rise:
+ * huge pages read back from the swap device itself are
+ * fill-beyond-ram-swap's kind of test (20 s for this one at 1.5x the
+ * memory: left out).
+ */
+static void huge_swap(void)
+{
+	const uint64_t seed = 0x4875676550616765ull;
+	uint64_t size = 16 * MiB, npages, out0, oom0, out1;
+	volatile uint64_t *word;
+	uint8_t *map;
+	uint32_t h;
+
+	require_swap();
+	igt_require_f(__proc_value("/proc/vmstat", "pswpout", false, &out0),
+		      "no pswpout in /proc/vmstat (a kernel without VM event "
+		      "counters): cannot tell that pages were swapped\n");
+	oom0 = oom_kills();
+
+	igt_assert_eq(__swgpu_gem_create(render, &size, SWGPU_GEM_CREATE_HUGE,
+					 &h), 0);
+	npages = size / PAGE;
+	map = swgpu_gem_mmap(render, h, size, PROT_READ | PROT_WRITE);
+	for (uint64_t i = 0; i < npages; i++) {
+		word = (volatile uint64_t *)(map + i * PAGE);
+		*word = seed ^ i;
+	}
+	igt_assert_eq(madvise(map, size, MADV_PAGEOUT), 0);
+	out1 = vmstat("pswpout");
+	igt_info("%llu MiB of huge pages stamped and paged out: pswpout "
+		 "+%llu pages\n", (unsigned long long)(size / MiB),
+		 (unsigned long long)(out1 - out0));
+	igt_assert_lt_u64(out0, out1);
+	for (uint64_t i = 0; i < npages; i++) {
+		word = (volatile uint64_t *)(map + i * PAGE);
+		igt_assert_f(*word == (seed ^ i),
+			     "page %llu: %#llx, want %#llx\n",
+			     (unsigned long long)i,
+			     (unsigned long long)*word,
+			     (unsigned long long)(seed ^ i));
+	}
+	igt_assert_eq(munmap(map, size), 0);
+	swgpu_gem_close(render, h);
+	igt_assert_eq_u64(oom_kills(), oom0);
+}
+
+/*
  * Twice the memory, written through every way in: each 8 MiB buffer by
  * one of a plain GEM mmap, a dma-buf mmap inside DMA_BUF_IOCTL_SYNC, a
  * GEM mmap inside a CPU_ACCESS window, and an engine FILL. Then every
@@ -1280,6 +1332,12 @@ igt_main
 		swgpu_require_debugfs();
 		all_paths_beyond_ram_swap();
 	}
+
+	igt_describe("With swap, an object of huge pages written through its "
+		     "GEM mapping and paged out (MADV_PAGEOUT) is written to "
+		     "swap and every page reads back right.");
+	igt_subtest("huge-swap")
+		huge_swap();
 
 	igt_describe("With swap, a CPU_ACCESS window pins nothing: its "
 		     "pages can be swapped while it is open, and what was "

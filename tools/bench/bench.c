@@ -31,7 +31,8 @@ static const char usage_text[] =
 "                    4M buffer, 100 held imports, 2 to 10 rounds a figure\n"
 "  --out DIR         where bench.tsv goes (default: $SWGPU_OUT, else .)\n"
 "  --only TESTS      comma-separated subset of the tests below\n"
-"  --providers LIST  comma-separated subset of swgpu,vgem,udmabuf,heap\n"
+"  --providers LIST  comma-separated subset of swgpu,swgpu-huge,vgem,udmabuf,\n"
+"                    heap\n"
 "  --held N          live imports held for prime-rt-*-held (default 10000,\n"
 "                    quick: 100)\n"
 "  --verbose         also report skips and udmabuf limit changes on stderr\n"
@@ -46,7 +47,9 @@ static const char usage_text[] =
 "          are not shmem). Both raw deltas for every provider\n"
 "          [create-touch1-shmem, create-touch1-avail], and for swgpu the\n"
 "          object's resident pages in debugfs swgpu_objects\n"
-"          [create-touch1-resident, KiB]\n"
+"          [create-touch1-resident, KiB]; for the smallest size, the time\n"
+"          of each step: GEM_CREATE or allocation, export/map, the touch,\n"
+"          unmap + close [create-touch1-{create,map,touch,close}, us]\n"
 "  fault   the same but write every page, 4M 16M 64M 256M\n"
 "          [create-touchall, pages/s]\n"
 "  stream  memset into / memcpy out of a 32M buffer's mapping, as a\n"
@@ -59,6 +62,13 @@ static const char usage_text[] =
 "          imported and held [prime-rt-10k-held, us]\n"
 "  import  PRIME fd -> handle + GEM_CLOSE of another provider's 64K\n"
 "          dma-buf in swgpu and in vgem [import-from-PROVIDER, us]\n"
+"  scale   (full runs only) 1k, 100k, 1M live 4K objects of swgpu and vgem\n"
+"          (a count is skipped when the memory the smaller one cost per\n"
+"          object says it would not fit): kernel memory per live object,\n"
+"          from the rise of Slab [scale-slab, B] and the drop of MemFree\n"
+"          [scale-memfree, B], and the time of one more create + PRIME\n"
+"          export + close at that count [scale-create-export-close, us];\n"
+"          size is the count\n"
 "  sync    DMA_BUF_IOCTL_SYNC START+END (read-write) on the dma-buf of\n"
 "          a fully touched 1M and 256M buffer [dmabuf-sync, us]; swgpu's\n"
 "          CPU_ACCESS START+END on 4K of a touched 256M buffer\n"
@@ -70,7 +80,8 @@ static const char usage_text[] =
 "          same size on anonymous memory, measured alternately\n"
 "          [engine-{fill,copy}, x-memset/x-memcpy; -rate, MiB/s]\n"
 "\n"
-"Providers: swgpu (GEM_CREATE, GEM mapping via GEM_MMAP_OFFSET), vgem\n"
+"Providers: swgpu (GEM_CREATE, GEM mapping via GEM_MMAP_OFFSET), swgpu-huge\n"
+"(the same with SWGPU_GEM_CREATE_HUGE; full runs only), vgem\n"
 "(dumb buffers on its primary node, MAP_DUMB), udmabuf (a sealed memfd),\n"
 "heap (DMA_HEAP_IOCTL_ALLOC). swgpu and vgem must be there (else exit 1);\n"
 "a missing udmabuf or heap is noted in bench.tsv and left out. A buffer\n"
@@ -105,6 +116,7 @@ static void config_full(struct config *c)
 		.sync_sizes = { MiB, 256 * MiB },
 		.cpu_access_buf = 256 * MiB,
 		.engine_big = GiB,
+		.scale_counts = { 1000, 100000, 1000000 },
 		.touch1 = { 5, 100, 1.0 },
 		.touch1_big = { 5, 10, 2.0 },
 		.fault = { 5, 20, 2.0 },
@@ -112,6 +124,7 @@ static void config_full(struct config *c)
 		.prime = { 50, 5000, 1.0 },
 		.sync = { 5, 500, 1.0 },
 		.engine = { 5, 25, 2.0 },
+		.scale = { 50, 200, 1.0 },
 	};
 }
 
@@ -288,7 +301,7 @@ int main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	if (output_open(out ? out : "."))
 		return 2;
-	providers_open(provs);
+	providers_open(provs, quick);
 	identity(&cfg);
 	for (p = providers; p < providers + NPROV; p++) {
 		if (p->required && !p->available) {

@@ -23,7 +23,9 @@
 
 /* ---- providers (provider.c) ---------------------------------------- */
 
-enum provider_id { PROV_SWGPU, PROV_VGEM, PROV_UDMABUF, PROV_HEAP, NPROV };
+enum provider_id {
+	PROV_SWGPU, PROV_SWGPU_HUGE, PROV_VGEM, PROV_UDMABUF, PROV_HEAP, NPROV
+};
 
 /* How a buffer is mapped into the process. */
 enum map_kind {
@@ -38,6 +40,8 @@ struct provider {
 	bool available;
 	char why[128];		/* why it is not available */
 	bool drm;		/* a DRM device: handles, GEM maps, imports */
+	bool swgpu;		/* swgpu's GEM_CREATE, with create_flags */
+	unsigned int create_flags;
 	bool required;		/* selected and must exist (swgpu, vgem) */
 	int fd;			/* DRM node that creates, or the char device */
 	int fd2;		/* second DRM file of the same device (imports) */
@@ -56,7 +60,7 @@ struct buf {
 
 extern struct provider providers[NPROV];
 
-void providers_open(const char *only);
+void providers_open(const char *only, bool quick);
 void providers_close(void);
 /* All return 0 or a negative errno; on error errno_op() names the step. */
 int buf_create(struct provider *p, size_t size, struct buf *b);
@@ -129,7 +133,9 @@ struct config {
 	size_t sync_sizes[MAX_SIZES];
 	size_t cpu_access_buf;
 	size_t engine_big;	/* 0: no 1 GiB engine figures */
-	struct reps touch1, touch1_big, fault, stream, prime, sync, engine;
+	size_t scale_counts[MAX_SIZES];	/* none in --quick */
+	struct reps touch1, touch1_big, fault, stream, prime, sync, engine,
+		    scale;
 };
 
 struct test {

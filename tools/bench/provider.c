@@ -4,6 +4,7 @@
  *
  *   swgpu    GEM_CREATE on its render node; GEM mapping through
  *            GEM_MMAP_OFFSET, or mmap of its dma-buf
+ *   swgpu-huge  the same with SWGPU_GEM_CREATE_HUGE (full runs only)
  *   vgem     MODE_CREATE_DUMB on its primary node; GEM mapping through
  *            MAP_DUMB, or mmap of its dma-buf
  *   udmabuf  a sealed memfd turned into a dma-buf by /dev/udmabuf
@@ -35,7 +36,11 @@
 #define UDMABUF_LIMIT_PARAM "/sys/module/udmabuf/parameters/size_limit_mb"
 
 struct provider providers[NPROV] = {
-	[PROV_SWGPU]   = { .id = PROV_SWGPU,   .name = "swgpu",   .drm = true },
+	[PROV_SWGPU]   = { .id = PROV_SWGPU,   .name = "swgpu",   .drm = true,
+			   .swgpu = true },
+	[PROV_SWGPU_HUGE] = { .id = PROV_SWGPU_HUGE, .name = "swgpu-huge",
+			      .drm = true, .swgpu = true,
+			      .create_flags = SWGPU_GEM_CREATE_HUGE },
 	[PROV_VGEM]    = { .id = PROV_VGEM,    .name = "vgem",    .drm = true },
 	[PROV_UDMABUF] = { .id = PROV_UDMABUF, .name = "udmabuf" },
 	[PROV_HEAP]    = { .id = PROV_HEAP,    .name = "heap" },
@@ -102,7 +107,7 @@ static bool selected(const char *only, const char *name)
 	return false;
 }
 
-void providers_open(const char *only)
+void providers_open(const char *only, bool quick)
 {
 	struct provider *p;
 
@@ -112,8 +117,14 @@ void providers_open(const char *only)
 			snprintf(p->why, sizeof(p->why), "not selected");
 			continue;
 		}
+		/* --quick keeps its time: huge pages are a full-run figure. */
+		if (quick && p->id == PROV_SWGPU_HUGE) {
+			snprintf(p->why, sizeof(p->why), "full runs only");
+			continue;
+		}
 		switch (p->id) {
 		case PROV_SWGPU:
+		case PROV_SWGPU_HUGE:
 			p->fd = drm_open_by_name("renderD", 128, "swgpu");
 			p->fd2 = drm_open_by_name("renderD", 128, "swgpu");
 			find_debugfs(p);
@@ -137,7 +148,7 @@ void providers_open(const char *only)
 			snprintf(p->why, sizeof(p->why), "no %s device (%s)",
 				 p->name, strerror(errno));
 		/* udmabuf and the heaps are optional (6.1 has neither). */
-		p->required = p->drm;
+		p->required = p->drm && p->id != PROV_SWGPU_HUGE;
 	}
 }
 
@@ -238,8 +249,10 @@ int buf_create(struct provider *p, size_t size, struct buf *b)
 	*b = (struct buf){ .p = p, .size = size, .dmabuf = -1, .memfd = -1,
 			   .map = MAP_FAILED };
 	switch (p->id) {
-	case PROV_SWGPU: {
-		struct drm_swgpu_gem_create c = { .size = size };
+	case PROV_SWGPU:
+	case PROV_SWGPU_HUGE: {
+		struct drm_swgpu_gem_create c = { .size = size,
+						  .flags = p->create_flags };
 
 		ret = xioctl(p->fd, DRM_IOCTL_SWGPU_GEM_CREATE, &c,
 			     "SWGPU_GEM_CREATE");
@@ -329,7 +342,7 @@ int buf_map(struct buf *b, enum map_kind kind)
 		if (ret)
 			return ret;
 		fd = b->dmabuf;
-	} else if (b->p->id == PROV_SWGPU) {
+	} else if (b->p->swgpu) {
 		struct drm_swgpu_gem_mmap_offset m = { .handle = b->handle };
 
 		ret = xioctl(b->p->fd, DRM_IOCTL_SWGPU_GEM_MMAP_OFFSET, &m,

@@ -6,7 +6,8 @@
 # One row per (figure, size), in the order the program measured them; one
 # column per provider with the median and, after "±", the larger distance
 # from the median to p10 or p90 in percent; then swgpu/peer ratios of the
-# medians. "better" says which way is good for the unit. The anonymous
+# medians (and swgpu-huge/peer, where swgpu-huge was measured). "better"
+# says which way is good for the unit. The anonymous
 # memory baselines of the stream figures go below the table.
 #
 # chart=FILE: per row that has swgpu and a peer, log10 of swgpu's
@@ -16,8 +17,8 @@
 BEGIN {
 	FS = "\t"
 	nrows = 0
-	split("swgpu vgem udmabuf heap", order, " ")
-	nord = 4
+	split("swgpu swgpu-huge vgem udmabuf heap", order, " ")
+	nord = 5
 }
 
 /^# / {
@@ -82,7 +83,7 @@ function hsize(s) {
 }
 
 function better(u) {
-	return (u == "us" || u == "KiB") ? "lower" : "higher"
+	return (u == "us" || u == "KiB" || u == "B") ? "lower" : "higher"
 }
 
 function ratio(a, b,   r) {
@@ -109,7 +110,9 @@ END {
 			provs[++np] = order[i]
 	npeers = 0
 	for (i = 2; i <= np; i++)
-		peers[++npeers] = provs[i]
+		if (provs[i] != "swgpu-huge")
+			peers[++npeers] = provs[i]
+	huge = ("swgpu-huge" in has)
 
 	printf "swgpu bench on %s (%s, %s CPU, MemTotal %d MiB, %s run, %s, %s s%s)\n",
 	       meta["kernel"], meta["machine"], meta["nproc"],
@@ -118,16 +121,18 @@ END {
 	for (p in provinfo)
 		if (provinfo[p] != "yes")
 			printf "  %s: %s\n", p, provinfo[p]
-	line = pad("figure", 24) pad("size", 6) pad("unit", 9) pad("better", 7)
+	line = pad("figure", 26) pad("size", 6) pad("unit", 9) pad("better", 7)
 	for (i = 1; i <= np; i++)
 		line = line rpad(provs[i], 15)
 	for (i = 1; i <= npeers; i++)
 		line = line rpad("swgpu/" peers[i], 15)
+	for (i = 1; huge && i <= npeers; i++)
+		line = line rpad("huge/" peers[i], 15)
 	print line
 	for (r = 1; r <= nrows; r++) {
 		row = rows[r]
 		u = runit[row]
-		line = pad(rtest[row], 24) pad(hsize(rsize[row]), 6) pad(u, 9) \
+		line = pad(rtest[row], 26) pad(hsize(rsize[row]), 6) pad(u, 9) \
 		       pad(u == "" ? "" : better(u), 7)
 		for (i = 1; i <= np; i++) {
 			c = ((row, provs[i]) in cell) ? cell[row, provs[i]] : ""
@@ -137,6 +142,12 @@ END {
 			c = ""
 			if (((row, "swgpu") in med) && ((row, peers[i]) in med))
 				c = ratio(med[row, "swgpu"], med[row, peers[i]])
+			line = line rpad(c, 15)
+		}
+		for (i = 1; huge && i <= npeers; i++) {
+			c = ""
+			if (((row, "swgpu-huge") in med) && ((row, peers[i]) in med))
+				c = ratio(med[row, "swgpu-huge"], med[row, peers[i]])
 			line = line rpad(c, 15)
 		}
 		print line

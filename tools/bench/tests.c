@@ -97,9 +97,15 @@ static bool warm_up(size_t size)
  */
 static void run_touch1(const struct config *cfg)
 {
+	static const char *const phase_name[] = {
+		"create-touch1-create", "create-touch1-map",
+		"create-touch1-touch", "create-touch1-close",
+	};
 	struct samples t = { 0 }, avail = { 0 }, shmem = { 0 }, res = { 0 };
+	struct samples phase[4] = { { 0 } };
 	const size_t *size;
 	struct provider *p;
+	unsigned int k;
 
 	for (size = cfg->touch1_sizes; *size; size++) {
 		for_each_provider(p) {
@@ -107,34 +113,42 @@ static void run_touch1(const struct config *cfg)
 			double started = now_s();
 			int n, ret = 0;
 
-			/* Only swgpu allocates nothing but the page touched. */
+			/*
+			 * Only swgpu allocates nothing but the page touched
+			 * (with huge pages: the 2 MiB around it).
+			 */
 			if (!can_make("create-touch1", p, *size,
-				      p->id == PROV_SWGPU ? PAGE : *size))
+				      !p->swgpu ? *size :
+				      p->create_flags ? 2 * MiB : PAGE))
 				continue;
 			samples_reset(&t);
 			samples_reset(&avail);
 			samples_reset(&shmem);
 			samples_reset(&res);
+			for (k = 0; k < 4; k++)
+				samples_reset(&phase[k]);
 			for (n = warm_up(*size) ? -1 : 0;
 			     reps_continue(r, n, started); n++) {
 				struct meminfo m0 = { 0 }, m1 = { 0 };
-				double t0, t1, t2, t3;
+				double t0, ta, tb, t1, t2, t3;
 				long pages = -1;
 				struct buf b;
 
 				meminfo_read(&m0);
 				t0 = now_s();
 				ret = buf_create(p, *size, &b);
+				ta = now_s();
 				if (!ret)
 					ret = buf_map(&b, MAP_NATIVE);
 				if (ret) {
 					buf_destroy(&b);
 					break;
 				}
+				tb = now_s();
 				touch_one(b.map);
 				t1 = now_s();
 				meminfo_read(&m1);
-				if (p->id == PROV_SWGPU)
+				if (p->swgpu)
 					pages = swgpu_resident_pages(p, b.handle);
 				t2 = now_s();
 				ret = buf_destroy(&b);
@@ -144,6 +158,10 @@ static void run_touch1(const struct config *cfg)
 				if (n < 0)
 					continue;
 				samples_add(&t, (t1 - t0 + t3 - t2) * 1e6);
+				samples_add(&phase[0], (ta - t0) * 1e6);
+				samples_add(&phase[1], (tb - ta) * 1e6);
+				samples_add(&phase[2], (t1 - tb) * 1e6);
+				samples_add(&phase[3], (t3 - t2) * 1e6);
 				samples_add(&avail, m0.avail_kib - m1.avail_kib);
 				samples_add(&shmem, m1.shmem_kib - m0.shmem_kib);
 				if (pages >= 0)
@@ -159,8 +177,14 @@ static void run_touch1(const struct config *cfg)
 			output_figure("create-touch1-resident", p->name, *size, "KiB", &res);
 			output_figure("create-touch1-avail", p->name, *size, "KiB", &avail);
 			output_figure("create-touch1-shmem", p->name, *size, "KiB", &shmem);
+			/* Where the time of the smallest size goes. */
+			for (k = 0; size == cfg->touch1_sizes && k < 4; k++)
+				output_figure(phase_name[k], p->name, *size,
+					      "us", &phase[k]);
 		}
 	}
+	for (k = 0; k < 4; k++)
+		samples_free(&phase[k]);
 	samples_free(&t);
 	samples_free(&avail);
 	samples_free(&shmem);
@@ -784,6 +808,133 @@ static void run_engine(const struct config *cfg)
 			run_engine_case(cfg, &cases[i]);
 }
 
+/* /proc/meminfo's Slab, in KiB, after vm.stat_refresh; -1 if missing. */
+static long slab_kib(void)
+{
+	struct meminfo m;
+	char line[128];
+	long v = -1;
+	FILE *f;
+
+	meminfo_read(&m);	/* refreshes the counters */
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/*
+ * 8. Scale: N live 4 KiB objects (never mapped) held in one file; what
+ * each costs the kernel, and what one more create + export + close costs
+ * among them. A count whose objects would leave less than 256 MiB of
+ * MemAvailable, at what the smaller count cost per object, is skipped.
+ */
+static void run_scale(const struct config *cfg)
+{
+	struct samples s = { 0 }, one = { 0 };
+	struct provider *p;
+
+	if (!cfg->scale_counts[0])
+		return;
+	for_each_provider(p) {
+		const size_t *count;
+		double per_obj = 0;
+		uint32_t *handles;
+		size_t live = 0;
+		long slab0, free0;
+		struct meminfo m0;
+		int ret = 0;
+
+		if (p->id != PROV_SWGPU && p->id != PROV_VGEM)
+			continue;
+		for (count = cfg->scale_counts; count[1]; count++)
+			;
+		handles = calloc(*count, sizeof(*handles));
+		if (!handles) {
+			set_failed_op("calloc");
+			output_error("scale-slab", p->name, 0, -ENOMEM);
+			continue;
+		}
+		slab0 = slab_kib();
+		meminfo_read(&m0);
+		free0 = m0.free_kib;
+		for (count = cfg->scale_counts; *count && !ret; count++) {
+			struct meminfo m1;
+			double started;
+			long slab1;
+			int n;
+
+			meminfo_read(&m1);
+			if (per_obj > 0 &&
+			    (*count - live) * per_obj >
+			    (double)(m1.avail_kib - 256 * 1024) * KiB) {
+				char why[96];
+
+				snprintf(why, sizeof(why),
+					 "would need %.0f MiB at %.0f B an object",
+					 (*count - live) * per_obj / MiB, per_obj);
+				output_skip("scale-slab", p->name, *count, why);
+				break;
+			}
+			while (live < *count) {
+				struct buf b;
+
+				ret = buf_create(p, PAGE, &b);
+				if (ret)
+					break;
+				handles[live++] = b.handle;
+			}
+			if (ret) {
+				output_error("scale-slab", p->name, *count, ret);
+				break;
+			}
+			slab1 = slab_kib();
+			meminfo_read(&m1);
+			per_obj = (double)(m1.free_kib > free0 ? 0 :
+					   free0 - m1.free_kib) * KiB / live;
+			samples_reset(&one);
+			samples_add(&one, (double)(slab1 - slab0) * KiB / live);
+			output_figure("scale-slab", p->name, *count, "B", &one);
+			samples_reset(&one);
+			samples_add(&one, per_obj);
+			output_figure("scale-memfree", p->name, *count, "B", &one);
+
+			samples_reset(&s);
+			started = now_s();
+			for (n = 0; reps_continue(&cfg->scale, n, started); n++) {
+				double t0 = now_s();
+				struct buf b;
+
+				ret = buf_create(p, PAGE, &b);
+				if (!ret)
+					ret = buf_export(&b);
+				if (!ret)
+					ret = buf_destroy(&b);
+				else
+					buf_destroy(&b);
+				if (ret)
+					break;
+				samples_add(&s, (now_s() - t0) * 1e6);
+			}
+			if (ret)
+				output_error("scale-create-export-close", p->name,
+					     *count, ret);
+			else
+				output_figure("scale-create-export-close",
+					      p->name, *count, "us", &s);
+		}
+		while (live)
+			gem_close(p->fd, handles[--live]);
+		free(handles);
+	}
+	samples_free(&s);
+	samples_free(&one);
+}
+
 const struct test tests[] = {
 	{ "touch1", "create + touch one page + close; memory it cost", run_touch1 },
 	{ "fault", "create + touch every page + close: pages/s", run_fault },
@@ -792,5 +943,6 @@ const struct test tests[] = {
 	{ "import", "import of other providers' dma-bufs + release", run_prime_import },
 	{ "sync", "DMA_BUF_IOCTL_SYNC and swgpu CPU_ACCESS start+end", run_sync },
 	{ "engine", "swgpu engine FILL/COPY throughput vs memset/memcpy", run_engine },
+	{ "scale", "1k..1M live 4K objects: memory each, create+export+close", run_scale },
 	{ NULL, NULL, NULL },
 };

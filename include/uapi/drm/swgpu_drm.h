@@ -96,6 +96,29 @@ struct drm_swgpu_fence_signal {
 #define SWGPU_GEM_CREATE_MAX_SIZE	(1ULL << 36)
 
 /**
+ * define SWGPU_GEM_CREATE_HUGE - back an object with huge pages
+ *
+ * A GEM_CREATE flag. The object's pages come in 2 MiB folios wherever a
+ * whole aligned 2 MiB of the object fits in it (the rest in 4 KiB pages),
+ * as on a tmpfs mounted with huge=within_size: a first touch then
+ * allocates and clears 2 MiB at once, and a mapping of the DRM file
+ * (placed on a 2 MiB boundary by the kernel) maps it with one fault.
+ * Nothing else changes: still nothing is allocated at create or mmap,
+ * the pages are still swappable, and every way to access the object
+ * works as without the flag.
+ *
+ * A hint: where the kernel has no transparent huge pages the object is
+ * backed by 4 KiB pages, and the flag is accepted all the same. The
+ * module parameter huge_pages=1 makes every object so backed.
+ */
+#define SWGPU_GEM_CREATE_HUGE		(1u << 0)
+
+/**
+ * define SWGPU_GEM_CREATE_FLAGS - every flag GEM_CREATE knows
+ */
+#define SWGPU_GEM_CREATE_FLAGS		SWGPU_GEM_CREATE_HUGE
+
+/**
  * struct drm_swgpu_gem_create - create a shmem-backed GEM object
  *
  * Allowed on primary and render nodes. No memory is allocated here: a page
@@ -103,8 +126,9 @@ struct drm_swgpu_fence_signal {
  * fault through a mapping, a CPU access window, a device attachment).
  *
  * Errors: -EINVAL for size 0, a size above SWGPU_GEM_CREATE_MAX_SIZE (on
- * 32-bit kernels: 4 GiB or more, rounded up) or any flag bit set; -ENOMEM
- * when the object itself cannot be set up.
+ * 32-bit kernels: 4 GiB or more, rounded up) or a flag bit other than
+ * those of SWGPU_GEM_CREATE_FLAGS; -ENOMEM when the object itself cannot
+ * be set up.
  */
 struct drm_swgpu_gem_create {
 	/**
@@ -112,7 +136,7 @@ struct drm_swgpu_gem_create {
 	 * rounded up to a whole number of pages.
 	 */
 	__u64 size;
-	/** @flags: must be 0; no flags are defined yet. */
+	/** @flags: 0 or SWGPU_GEM_CREATE_HUGE. */
 	__u32 flags;
 	/** @handle: out: the GEM handle of the new object. */
 	__u32 handle;
