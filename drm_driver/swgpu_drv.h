@@ -224,6 +224,8 @@ swgpu_gem_prime_import_sg_table(struct drm_device *dev,
 				struct sg_table *sgt);
 
 /* swgpu_fence.c */
+bool swgpu_fence_signal_once(struct dma_fence *fence, spinlock_t *lock,
+			     int error);
 void swgpu_fence_file_init(struct swgpu_file *sfile);
 void swgpu_fence_file_fini(struct swgpu_file *sfile);
 int swgpu_fence_attach_ioctl(struct drm_device *dev, void *data,

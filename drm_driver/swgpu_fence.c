@@ -71,30 +71,44 @@ static const struct dma_fence_ops swgpu_fence_ops = {
 	.release = swgpu_fence_release,
 };
 
-/*
- * Signal @fence with @error (0: none) unless it is signalled already.
- * Return: whether this call signalled it.
+/**
+ * swgpu_fence_signal_once - signal a fence unless it is signalled already
+ * @fence: the fence
+ * @lock: the lock it was initialised with
+ * @error: its error, or 0
  *
- * The expiry timer and FENCE_SIGNAL both end a fence, and the caller of
- * FENCE_SIGNAL is told which of them did: the test and the signal must
- * be one step under the fence's lock, or the timer can expire the fence
- * between them and the ioctl would report a signal that set nothing
- * (dma_fence_signal() does not say on every kernel whether it did).
+ * When two paths may end one fence (an expiry timer and a hand signal, a
+ * gate's fences, timeout and cancellation), the test and the signal must
+ * be one step under the fence's lock: dma_fence_signal() does not say on
+ * every kernel whether it signalled, and an error set after another path
+ * signalled would be lost or warned about.
+ *
+ * Return: whether this call signalled it.
  */
-static bool swgpu_fence_complete(struct swgpu_fence *fence, int error)
+bool swgpu_fence_signal_once(struct dma_fence *fence, spinlock_t *lock,
+			     int error)
 {
 	unsigned long flags;
 	bool done = false;
 
-	spin_lock_irqsave(&fence->lock, flags);
-	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->base.flags)) {
+	spin_lock_irqsave(lock, flags);
+	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)) {
 		if (error)
-			dma_fence_set_error(&fence->base, error);
-		dma_fence_signal_locked(&fence->base);
+			dma_fence_set_error(fence, error);
+		dma_fence_signal_locked(fence);
 		done = true;
 	}
-	spin_unlock_irqrestore(&fence->lock, flags);
+	spin_unlock_irqrestore(lock, flags);
 	return done;
+}
+
+/*
+ * The expiry timer and FENCE_SIGNAL both end a fence, and the caller of
+ * FENCE_SIGNAL is told which of them did.
+ */
+static bool swgpu_fence_complete(struct swgpu_fence *fence, int error)
+{
+	return swgpu_fence_signal_once(&fence->base, &fence->lock, error);
 }
 
 static void swgpu_fence_expire(struct timer_list *t)

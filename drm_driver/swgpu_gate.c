@@ -127,18 +127,7 @@ static void swgpu_gate_cleanup(struct work_struct *work)
 /* Open the gate once, with @error or without. */
 static void swgpu_gate_open(struct swgpu_gate *gate, int error)
 {
-	unsigned long flags;
-	bool opened = false;
-
-	spin_lock_irqsave(&gate->lock, flags);
-	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &gate->base.flags)) {
-		if (error)
-			dma_fence_set_error(&gate->base, error);
-		dma_fence_signal_locked(&gate->base);
-		opened = true;
-	}
-	spin_unlock_irqrestore(&gate->lock, flags);
-	if (!opened)
+	if (!swgpu_fence_signal_once(&gate->base, &gate->lock, error))
 		return;
 
 	if (timer_delete(&gate->timer))

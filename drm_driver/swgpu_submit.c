@@ -155,8 +155,7 @@ static int swgpu_copy_syncs(struct drm_swgpu_sync **syncs, u64 user,
 	*syncs = NULL;
 	if (!count)
 		return 0;
-	if (count > SWGPU_SUBMIT_MAX_SYNCS)
-		return -EINVAL;
+	/* @count is at most SWGPU_SUBMIT_MAX_SYNCS: the ioctl checked it. */
 	*syncs = memdup_user(u64_to_user_ptr(user), count * sizeof(**syncs));
 	if (IS_ERR(*syncs)) {
 		int ret = PTR_ERR(*syncs);
