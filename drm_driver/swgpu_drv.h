@@ -154,7 +154,7 @@ struct swgpu_alloc_log {
  * @progress: where written bytes are added, window by window (debugfs)
  * @allocated: the pages the commands allocated, to give back if the job
  *	fails
- * @cancelled: whether to stop now; asked after every page
+ * @cancelled: whether to stop now; asked after every run of pages
  */
 struct swgpu_exec {
 	u64 bytes;
@@ -197,6 +197,8 @@ int swgpu_object_get_page(struct swgpu_object *obj, pgoff_t index,
 int swgpu_object_get_pages(struct swgpu_object *obj, pgoff_t first,
 			   pgoff_t count, struct page **pages,
 			   struct swgpu_alloc_log *log, bool written);
+void swgpu_object_put_pages(struct page **pages, pgoff_t count,
+			    bool accessed, bool written);
 void swgpu_alloc_log_init(struct swgpu_alloc_log *log);
 void swgpu_alloc_log_release(struct swgpu_alloc_log *log);
 void swgpu_alloc_log_fini(struct swgpu_alloc_log *log);
@@ -275,7 +277,8 @@ int swgpu_object_cpu_begin_pages(struct swgpu_object *obj, u64 start,
 void swgpu_object_cpu_end_pages(struct swgpu_object *obj, u64 start, u64 len,
 				enum dma_data_direction dir, struct page **pages);
 void *swgpu_object_kmap_pages(struct swgpu_object *obj, struct page **pages,
-			      pgoff_t first, unsigned long page_num);
+			      pgoff_t first, unsigned long page_num,
+			      unsigned int *count);
 void *swgpu_object_kmap(struct swgpu_object *obj, unsigned long page_num);
 void swgpu_object_kunmap(struct swgpu_object *obj, void *vaddr);
 

@@ -3,17 +3,18 @@
  * How the engine's commands run on their buffers (swgpu_engine.c runs
  * the jobs): through the kernel CPU access contract, one window of at
  * most SWGPU_EXEC_WINDOW bytes per buffer at a time: begin on the window,
- * one page mapped and written at a time, end. Only a window is ever
- * pinned, so what a job has written stays reclaimable and swappable, and
- * a job larger than memory completes when there is swap. Cancellation is
- * checked after every page, so it takes effect within one window.
+ * write it a run of pages at a time, end. Only a window is ever pinned,
+ * so what a job has written stays reclaimable and swappable, and a job
+ * larger than memory completes when there is swap. Cancellation is
+ * checked after every run, so it takes effect within one window.
  *
- * A window's pages are pinned into an array of the command's
- * (swgpu_object_cpu_begin_pages()), found in batches of folios, rather
- * than one by one into the object's table of kernel CPU access pins; a
- * FILL stores 64-bit words, eight a turn. Those two were where a job's time
- * went: per page, an allocation and xarray store and erase, and a loop
- * of 32-bit stores.
+ * Where a job's time went, under QEMU's TCG where it is measured
+ * (docs/engine.rst has the figures): per page, an allocation and xarray
+ * store and erase for a pin, a map and unmap, and a loop of 32-bit
+ * stores. So a window's pages are pinned into an array of the command's
+ * (swgpu_object_cpu_begin_pages()), found in batches of folios with a
+ * reference per folio; pages the kernel maps contiguously are written in
+ * one stretch; a FILL stores 64-bit words, 32 a turn.
  */
 
 #include <linux/atomic.h>
@@ -42,22 +43,28 @@
 #define SWGPU_EXEC_WINDOW_PAGES	(SWGPU_EXEC_WINDOW / PAGE_SIZE + 1)
 
 /*
- * @n words of @word from @dst on, unrolled: under QEMU's TCG, where the
- * benchmark runs, memset64()'s "rep stosq" costs a turn of the
- * translator's loop per word and ran at half the speed of memset() on
- * anonymous memory; eight plain stores a turn run at about its speed.
+ * The most a command writes between two looks at cancellation and
+ * timeouts: a run of pages the kernel maps contiguously
+ * (swgpu_object_kmap_pages()), or one page where it does not.
+ */
+#define SWGPU_EXEC_RUN_PAGES	(SZ_64K / PAGE_SIZE)
+
+/*
+ * @n words of @word from @dst on, 32 stores a turn: under QEMU's TCG,
+ * where the benchmark runs, memset64()'s "rep stosq" costs a turn of the
+ * translator's loop per word (0.7x memset() on anonymous memory), eight
+ * plain stores a turn 0.9x, thirty-two 1.0x: each turn of a loop is a
+ * jump between translated blocks, whatever it stores.
  */
 static void swgpu_fill_words(u64 *dst, u64 word, size_t n)
 {
-	for (; n >= 8; n -= 8, dst += 8) {
-		dst[0] = word;
-		dst[1] = word;
-		dst[2] = word;
-		dst[3] = word;
-		dst[4] = word;
-		dst[5] = word;
-		dst[6] = word;
-		dst[7] = word;
+	unsigned int i;
+
+	for (; n >= 32; n -= 32, dst += 32) {
+		/* Unrolled: GCC -O2 peels at most 16 turns of its own. */
+#pragma GCC unroll 32
+		for (i = 0; i < 32; i++)
+			dst[i] = word;
 	}
 	while (n--)
 		*dst++ = word;
@@ -91,7 +98,7 @@ static struct page **swgpu_exec_alloc_pages(void)
 			     GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 }
 
-/* After each page: count it, stop if the job is cancelled, yield. */
+/* After each run: count it, stop if the job is cancelled, yield. */
 static int swgpu_exec_progress(struct swgpu_exec *x, size_t written)
 {
 	x->bytes += written;
@@ -107,6 +114,23 @@ static u64 swgpu_exec_window_end(u64 pos, u64 end)
 	return min(end, round_down(pos, SWGPU_EXEC_WINDOW) + SWGPU_EXEC_WINDOW);
 }
 
+/*
+ * Pages from the one at @pos up to @end, at most SWGPU_EXEC_RUN_PAGES:
+ * what to ask swgpu_object_kmap_pages() for.
+ */
+static unsigned int swgpu_exec_run_pages(u64 pos, u64 end)
+{
+	u64 pages = DIV_ROUND_UP(offset_in_page(pos) + end - pos, PAGE_SIZE);
+
+	return min_t(u64, pages, SWGPU_EXEC_RUN_PAGES);
+}
+
+/* Bytes from @pos to the end of a run of @count pages, at most @len. */
+static size_t swgpu_exec_run_bytes(u64 pos, unsigned int count, u64 len)
+{
+	return min_t(u64, (size_t)count * PAGE_SIZE - offset_in_page(pos), len);
+}
+
 static int swgpu_exec_fill_window(struct swgpu_exec *x, u64 pos, u64 end,
 				  struct swgpu_object *dst, struct page **pages,
 				  u32 pattern)
@@ -115,14 +139,14 @@ static int swgpu_exec_fill_window(struct swgpu_exec *x, u64 pos, u64 end,
 	int ret = 0;
 
 	while (pos < end) {
-		size_t in = offset_in_page(pos);
-		size_t n = min_t(u64, PAGE_SIZE - in, end - pos);
+		unsigned int count = swgpu_exec_run_pages(pos, end);
 		u8 *vaddr = swgpu_object_kmap_pages(dst, pages, first,
-						    pos >> PAGE_SHIFT);
+						    pos >> PAGE_SHIFT, &count);
+		size_t n = swgpu_exec_run_bytes(pos, count, end - pos);
 
 		if (WARN_ON_ONCE(!vaddr))
 			return -EFAULT;
-		swgpu_fill_bytes(vaddr + in, pos, n, pattern);
+		swgpu_fill_bytes(vaddr + offset_in_page(pos), pos, n, pattern);
 		swgpu_object_kunmap(dst, vaddr);
 		pos += n;
 		ret = swgpu_exec_progress(x, n);
@@ -181,18 +205,22 @@ static int swgpu_exec_copy_window(struct swgpu_exec *x, u64 s, u64 d,
 	int ret = 0;
 
 	while (len) {
-		size_t n = min3((u64)(PAGE_SIZE - offset_in_page(s)),
-				(u64)(PAGE_SIZE - offset_in_page(d)), len);
+		unsigned int scount = swgpu_exec_run_pages(s, s + len);
+		unsigned int dcount = swgpu_exec_run_pages(d, d + len);
 		u8 *from = swgpu_object_kmap_pages(src, spages, sfirst,
-						   s >> PAGE_SHIFT);
+						   s >> PAGE_SHIFT, &scount);
 		u8 *to = from ? swgpu_object_kmap_pages(dst, dpages, dfirst,
-							d >> PAGE_SHIFT) : NULL;
+							d >> PAGE_SHIFT,
+							&dcount) : NULL;
+		size_t n;
 
 		if (WARN_ON_ONCE(!to)) {
 			if (from)
 				swgpu_object_kunmap(src, from);
 			return -EFAULT;
 		}
+		n = min(swgpu_exec_run_bytes(s, scount, len),
+			swgpu_exec_run_bytes(d, dcount, len));
 		memcpy(to + offset_in_page(d), from + offset_in_page(s), n);
 		swgpu_object_kunmap(dst, to);
 		swgpu_object_kunmap(src, from);

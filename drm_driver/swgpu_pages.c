@@ -518,20 +518,34 @@ int swgpu_object_get_page(struct swgpu_object *obj, pgoff_t index,
 	return 0;
 }
 
+/*
+ * Puts @page's new reference where @prev, the entry before it, is a page
+ * of the same folio: a run of one folio's pages in a page array holds one
+ * reference (swgpu_object_get_pages()).
+ */
+static void swgpu_pages_merge_run(struct page *prev, struct page *page)
+{
+	if (page_folio(prev) == page_folio(page))
+		folio_put(page_folio(page));
+}
+
 /**
  * swgpu_object_get_pages - get consecutive pages of an object, allocating
  *	what is missing
  * @obj: a swgpu-backed object
  * @first: first page index
  * @count: number of pages
- * @pages: out: @count pages, each with a reference the caller must put
+ * @pages: out: @count pages, with a reference per run of pages of one
+ *	folio, which swgpu_object_put_pages() puts
  * @log: as for swgpu_object_get_page()
  * @written: as for swgpu_object_get_page()
  *
  * swgpu_object_get_page() for each page of the range, but the resident
  * ones are found in batches of folios, one walk of the page cache and one
- * reference count update per folio; only holes and swapped-out pages go
- * the way of one page at a time.
+ * reference per folio; only holes and swapped-out pages go the way of
+ * one page at a time. A reference per folio rather than per page: the
+ * engine pins every page it writes this way, and under QEMU's TCG each
+ * atomic reference count update is a call out of translated code.
  *
  * Return: 0, or swgpu_object_get_page()'s error with no reference held
  * (the pages allocated stay logged).
@@ -558,28 +572,69 @@ int swgpu_object_get_pages(struct swgpu_object *obj, pgoff_t first,
 			/* Not ready for a CPU: shmem's own path deals with it. */
 			if (ret || folio->index > i || !folio_test_uptodate(folio) ||
 			    folio_test_hwpoison(folio)) {
+				folio_put(folio);
 				ret = -EAGAIN;
 				continue;
 			}
-			/* One reference per page, as the page-by-page path. */
-			folio_ref_add(folio, end - i + 1);
+			/*
+			 * The batch's reference is the run's. Only a batch's
+			 * first folio can be the one of the page before.
+			 */
+			if (!f && i > first)
+				swgpu_pages_merge_run(pages[i - first - 1],
+						      folio_page(folio, i - folio->index));
 			for (; i <= end; i++)
 				pages[i - first] = folio_page(folio, i - folio->index);
 		}
-		folio_batch_release(&fbatch);
+		/* Every reference of the batch was kept or put above. */
+		folio_batch_init(&fbatch);
 		ret = 0;
 		if (i <= last && (!nr || i < next)) {
 			ret = swgpu_object_get_page(obj, i, &pages[i - first],
 						    log, written);
+			if (!ret && i > first)
+				swgpu_pages_merge_run(pages[i - first - 1],
+						      pages[i - first]);
 			if (!ret)
 				i++;
 		}
 		cond_resched();
 	}
 	if (ret)
-		while (i-- > first)
-			put_page(pages[i - first]);
+		swgpu_object_put_pages(pages, i - first, false, false);
 	return ret;
+}
+
+/**
+ * swgpu_object_put_pages - put what swgpu_object_get_pages() got
+ * @pages: its pages
+ * @count: how many of them
+ * @accessed: the CPU used them: mark them accessed
+ * @written: the CPU wrote them: mark them dirty, while they are still
+ *	held, so that reclaim cannot drop what was written
+ */
+void swgpu_object_put_pages(struct page **pages, pgoff_t count,
+			    bool accessed, bool written)
+{
+	struct folio *prev = NULL;
+	pgoff_t i;
+
+	for (i = 0; i < count; i++) {
+		struct folio *folio = page_folio(pages[i]);
+
+		if (folio == prev)
+			continue;
+		if (prev)
+			folio_put(prev);
+		/* The test first spares a dirty folio a call through its a_ops. */
+		if (written && !folio_test_dirty(folio))
+			folio_mark_dirty(folio);
+		if (accessed)
+			folio_mark_accessed(folio);
+		prev = folio;
+	}
+	if (prev)
+		folio_put(prev);
 }
 
 /**

@@ -690,11 +690,10 @@ static void engine_baseline(const struct engine_case *c, char *dst,
 	clobber(dst);
 }
 
-static void run_engine_case(const struct config *cfg,
+static void run_engine_case(const struct config *cfg, struct provider *p,
 			    const struct engine_case *c)
 {
 	struct samples ratio = { 0 }, mibs = { 0 };
-	struct provider *p = &providers[PROV_SWGPU];
 	size_t anon = c->len < ENGINE_ANON_MAX ? c->len : ENGINE_ANON_MAX;
 	unsigned int i, n_cmds = c->len / c->chunk;
 	bool copy = c->op == SWGPU_CMD_COPY, two = copy && c->len == c->size;
@@ -787,10 +786,12 @@ static void run_engine_case(const struct config *cfg,
  * 7. the engine's FILL and COPY throughput, as a ratio to memset and
  * memcpy between anonymous buffers in the same run (they take turns, like
  * the stream test): one command over a whole buffer of the stream size,
- * and (full runs) a 1 GiB object in 2 MiB commands.
+ * and (full runs) a 1 GiB object in 2 MiB commands; on swgpu's objects,
+ * and on its huge-page ones where that provider runs.
  */
 static void run_engine(const struct config *cfg)
 {
+	static const enum provider_id ids[] = { PROV_SWGPU, PROV_SWGPU_HUGE };
 	size_t s = cfg->stream_size, big = cfg->engine_big;
 	const struct engine_case cases[] = {
 		{ "engine-fill", SWGPU_CMD_FILL, s, s, s },
@@ -799,13 +800,16 @@ static void run_engine(const struct config *cfg)
 		/* Half onto the other half: two 1 GiB objects do not fit. */
 		{ "engine-copy", SWGPU_CMD_COPY, big, big / 2, 2 * MiB },
 	};
-	unsigned int i;
+	unsigned int i, k;
 
-	if (!providers[PROV_SWGPU].available)
-		return;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (cases[i].size)
-			run_engine_case(cfg, &cases[i]);
+	for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+		if (!providers[ids[k]].available)
+			continue;
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			if (cases[i].size)
+				run_engine_case(cfg, &providers[ids[k]],
+						&cases[i]);
+	}
 }
 
 /* /proc/meminfo's Slab, in KiB, after vm.stat_refresh; -1 if missing. */
