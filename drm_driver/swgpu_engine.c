@@ -181,7 +181,7 @@ static bool swgpu_job_must_stop(struct swgpu_job *job)
 	return false;
 }
 
-/* swgpu_exec's question, after every page it writes. */
+/* swgpu_exec's question, after every run of pages it writes. */
 static bool swgpu_exec_cancelled(struct swgpu_exec *x)
 {
 	return swgpu_job_must_stop(container_of(x, struct swgpu_job, exec));
