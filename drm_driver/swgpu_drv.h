@@ -12,6 +12,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <drm/drm_device.h>
 #include <drm/drm_gem.h>
@@ -21,6 +22,7 @@
 struct dma_buf;
 struct drm_file;
 struct drm_swgpu_cmd;
+struct mem_cgroup;
 struct page;
 struct platform_device;
 struct seq_file;
@@ -28,6 +30,7 @@ struct sg_table;
 
 #define SWGPU_DRIVER_NAME	"swgpu"
 
+struct swgpu_exec_phase;
 struct swgpu_queue;
 
 /**
@@ -35,6 +38,7 @@ struct swgpu_queue;
  * @sched: the device's GPU scheduler
  * @ring: runs the jobs the scheduler hands over, one at a time
  * @wq: finishes the entities of closed files
+ * @lanes: runs the helper lanes of the job on the ring
  * @fence_context: the ring's fence context
  * @seqno: the last ring fence's seqno
  * @hang_wait: where a hang-injected job waits for its end
@@ -50,6 +54,7 @@ struct swgpu_engine {
 	struct drm_gpu_scheduler sched;
 	struct workqueue_struct *ring;
 	struct workqueue_struct *wq;
+	struct workqueue_struct *lanes;
 	u64 fence_context;
 	u64 seqno;
 	wait_queue_head_t hang_wait;
@@ -149,18 +154,46 @@ struct swgpu_alloc_log {
 };
 
 /**
- * struct swgpu_exec - a job's commands as they run (swgpu_engine_exec.c)
- * @bytes: bytes written so far
+ * struct swgpu_exec - a job's commands as they run (swgpu_engine_lanes.c
+ *	shares them out, swgpu_engine_exec.c writes them)
+ * @bytes: bytes written so far, by every lane
  * @progress: where written bytes are added, window by window (debugfs)
  * @allocated: the pages the commands allocated, to give back if the job
  *	fails
- * @cancelled: whether to stop now; asked after every run of pages
+ * @cancelled: whether to stop now; asked by every lane after every run of
+ *	pages, so it must be safe to call from several CPUs at once
+ * @memcg: the memory cgroup the job allocates in, or NULL
+ * @wq: where helper lanes run
+ * @error: the first error a lane met; the other lanes stop at their next
+ *	run of pages
  */
 struct swgpu_exec {
-	u64 bytes;
+	atomic64_t bytes;
 	atomic64_t *progress;
 	struct swgpu_alloc_log allocated;
 	bool (*cancelled)(struct swgpu_exec *x);
+	struct mem_cgroup *memcg;
+	struct workqueue_struct *wq;
+	int error;
+};
+
+/**
+ * struct swgpu_exec_lane - one CPU's share of a job's commands
+ * @x: the job's execution state
+ * @phase: the commands the lane takes windows of now
+ * @dpages: room for the pages of a window of a destination
+ * @spages: room for the pages of a window of a COPY's source
+ * @allocated: the pages this lane allocated, handed to @x->allocated
+ *	when the job's commands are done
+ * @work: runs the lane when it is a helper of the job's own worker
+ */
+struct swgpu_exec_lane {
+	struct swgpu_exec *x;
+	struct swgpu_exec_phase *phase;
+	struct page **dpages;
+	struct page **spages;
+	struct swgpu_alloc_log allocated;
+	struct work_struct work;
 };
 
 /* swgpu_gem.c */
@@ -251,10 +284,17 @@ int swgpu_submit_ioctl(struct drm_device *dev, void *data,
 		       struct drm_file *file);
 
 /* swgpu_engine_exec.c */
-int swgpu_exec_fill(struct swgpu_exec *x, const struct drm_swgpu_cmd *cmd,
-		    struct swgpu_object *dst);
-int swgpu_exec_copy(struct swgpu_exec *x, const struct drm_swgpu_cmd *cmd,
-		    struct swgpu_object *dst, struct swgpu_object *src);
+struct page **swgpu_exec_alloc_pages(void);
+unsigned long swgpu_exec_windows(const struct drm_swgpu_cmd *cmd);
+int swgpu_exec_window(struct swgpu_exec_lane *lane,
+		      const struct drm_swgpu_cmd *cmd, struct swgpu_object *dst,
+		      struct swgpu_object *src, unsigned long k);
+
+/* swgpu_engine_lanes.c */
+unsigned int swgpu_exec_lanes(void);
+int swgpu_exec_run(struct swgpu_exec *x, const struct drm_swgpu_cmd *cmds,
+		   struct swgpu_object **dst, struct swgpu_object **src,
+		   unsigned int num_cmds);
 
 /* swgpu_cpu_ioctl.c */
 int swgpu_cpu_access_ioctl(struct drm_device *dev, void *data,

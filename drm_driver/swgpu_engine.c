@@ -9,7 +9,8 @@
  * fences of swgpu's own earlier jobs, and the job's gate standing for
  * every other fence, swgpu_gate.c), hands it to run_job, which puts it
  * on the ring; the ring runs its commands through the kernel CPU access
- * contract (swgpu_engine_exec.c) and signals the job's hardware fence,
+ * contract (swgpu_engine_exec.c), on several CPUs at once
+ * (swgpu_engine_lanes.c), and signals the job's hardware fence,
  * after which the scheduler signals the job's finished fence: the fence
  * that buffers, sync_files and syncobjs hold.
  *
@@ -167,21 +168,26 @@ static bool swgpu_job_submitter_killed(struct swgpu_job *job)
  */
 static bool swgpu_job_must_stop(struct swgpu_job *job)
 {
+	u64 bytes = atomic64_read(&job->exec.bytes);
+	bool stop = false;
+
+	/* Every lane of the job asks. */
+	spin_lock(&job->stop_lock);
 	if (READ_ONCE(job->queue->closed) || swgpu_job_submitter_killed(job)) {
 		job->stop = -ECANCELED;
-		return true;
-	}
-	if (job->exec.bytes != job->seen_bytes) {
-		job->seen_bytes = job->exec.bytes;
+		stop = true;
+	} else if (bytes != job->seen_bytes) {
+		job->seen_bytes = bytes;
 		job->deadline = jiffies + job->timeout;
 	} else if (job->timeout && time_after(jiffies, job->deadline)) {
 		job->stop = -ETIMEDOUT;
-		return true;
+		stop = true;
 	}
-	return false;
+	spin_unlock(&job->stop_lock);
+	return stop;
 }
 
-/* swgpu_exec's question, after every run of pages it writes. */
+/* swgpu_exec's question, after every run of pages a lane writes. */
 static bool swgpu_exec_cancelled(struct swgpu_exec *x)
 {
 	return swgpu_job_must_stop(container_of(x, struct swgpu_job, exec));
@@ -220,12 +226,13 @@ static void swgpu_job_run(struct work_struct *work)
 	struct swgpu_engine *engine = job->queue->engine;
 	struct dma_fence *hw = job->hw;
 	struct mem_cgroup *old_memcg;
-	unsigned int i;
 	bool hang;
 	int ret;
 
 	atomic_inc(&engine->running);
 	job->exec.cancelled = swgpu_exec_cancelled;
+	job->exec.memcg = job->memcg;
+	job->exec.wq = engine->lanes;
 	job->timeout = msecs_to_jiffies(swgpu_job_timeout_ms());
 	job->deadline = jiffies + job->timeout;
 	/* Taken even by a job that will not run, so none is left over. */
@@ -238,15 +245,9 @@ static void swgpu_job_run(struct work_struct *work)
 
 	/* Allocate as the submitter would have: in its memory cgroup. */
 	old_memcg = set_active_memcg(job->memcg);
-	for (i = 0; !ret && i < job->num_cmds; i++) {
-		const struct drm_swgpu_cmd *cmd = &job->cmds[i];
-
-		if (cmd->op == SWGPU_CMD_FILL)
-			ret = swgpu_exec_fill(&job->exec, cmd, job->dst[i]);
-		else
-			ret = swgpu_exec_copy(&job->exec, cmd, job->dst[i],
-					      job->src[i]);
-	}
+	if (!ret)
+		ret = swgpu_exec_run(&job->exec, job->cmds, job->dst, job->src,
+				     job->num_cmds);
 	set_active_memcg(old_memcg);
 	if (ret == -ECANCELED && job->stop)
 		ret = job->stop;
@@ -442,7 +443,9 @@ int swgpu_engine_init(struct swgpu_engine *engine, struct device *dev)
 	/* Unbound: a job is long, CPU-heavy work, not a per-CPU chore. */
 	engine->ring = alloc_ordered_workqueue("swgpu-ring", WQ_UNBOUND);
 	engine->wq = alloc_workqueue("swgpu-engine", WQ_UNBOUND, 0);
-	if (!engine->ring || !engine->wq) {
+	/* A job's helper lanes (swgpu_engine_lanes.c), apart from chores. */
+	engine->lanes = alloc_workqueue("swgpu-lanes", WQ_UNBOUND, 0);
+	if (!engine->ring || !engine->wq || !engine->lanes) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -456,6 +459,8 @@ err:
 		destroy_workqueue(engine->ring);
 	if (engine->wq)
 		destroy_workqueue(engine->wq);
+	if (engine->lanes)
+		destroy_workqueue(engine->lanes);
 	return ret;
 }
 
@@ -470,6 +475,7 @@ void swgpu_engine_fini(struct swgpu_engine *engine)
 	destroy_workqueue(engine->wq);
 	drm_sched_fini(&engine->sched);
 	destroy_workqueue(engine->ring);
+	destroy_workqueue(engine->lanes);
 }
 
 /**
@@ -498,8 +504,8 @@ void swgpu_engine_debugfs_show(struct seq_file *m, struct swgpu_engine *engine)
 		   atomic64_read(&engine->jobs_failed),
 		   atomic64_read(&engine->jobs_timedout),
 		   atomic64_read(&engine->bytes));
-	seq_printf(m, "scheduler %s\nring_credits %d/%u\njob_timeout_ms %u\nhang_next %d\n",
+	seq_printf(m, "scheduler %s\nring_credits %d/%u\njob_timeout_ms %u\nhang_next %d\nlanes %u\n",
 		   engine->sched.name, swgpu_sched_credits(&engine->sched),
 		   SWGPU_RING_CREDITS, swgpu_job_timeout_ms(),
-		   atomic_read(&engine->hang_next));
+		   atomic_read(&engine->hang_next), swgpu_exec_lanes());
 }

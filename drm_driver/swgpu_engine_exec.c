@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * How the engine's commands run on their buffers (swgpu_engine.c runs
- * the jobs): through the kernel CPU access contract, one window of at
- * most SWGPU_EXEC_WINDOW bytes per buffer at a time: begin on the window,
- * write it a run of pages at a time, end. Only a window is ever pinned,
- * so what a job has written stays reclaimable and swappable, and a job
- * larger than memory completes when there is swap. Cancellation is
+ * the jobs, swgpu_engine_lanes.c shares their windows out among CPUs):
+ * through the kernel CPU access contract, one window of at most
+ * SWGPU_EXEC_WINDOW bytes per buffer and lane at a time: begin on the
+ * window, write it a run of pages at a time, end. Only windows are ever
+ * pinned, so what a job has written stays reclaimable and swappable, and
+ * a job larger than memory completes when there is swap. Cancellation is
  * checked after every run, so it takes effect within one window.
  *
  * Where a job's time went, under QEMU's TCG where it is measured
@@ -92,17 +93,25 @@ static void swgpu_fill_bytes(u8 *dst, u64 offset, size_t len, u32 pattern)
 		*dst++ = bytes[offset++ & 3];
 }
 
-static struct page **swgpu_exec_alloc_pages(void)
+/**
+ * swgpu_exec_alloc_pages - room for the pages of one window of one buffer
+ *
+ * Return: the array, or NULL.
+ */
+struct page **swgpu_exec_alloc_pages(void)
 {
 	return kmalloc_array(SWGPU_EXEC_WINDOW_PAGES, sizeof(struct page *),
 			     GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 }
 
-/* After each run: count it, stop if the job is cancelled, yield. */
+/*
+ * After each run: count it, stop if the job is cancelled or another lane
+ * failed, yield.
+ */
 static int swgpu_exec_progress(struct swgpu_exec *x, size_t written)
 {
-	x->bytes += written;
-	if (x->cancelled(x))
+	atomic64_add(written, &x->bytes);
+	if (READ_ONCE(x->error) || x->cancelled(x))
 		return -ECANCELED;
 	cond_resched();
 	return 0;
@@ -131,9 +140,10 @@ static size_t swgpu_exec_run_bytes(u64 pos, unsigned int count, u64 len)
 	return min_t(u64, (size_t)count * PAGE_SIZE - offset_in_page(pos), len);
 }
 
-static int swgpu_exec_fill_window(struct swgpu_exec *x, u64 pos, u64 end,
-				  struct swgpu_object *dst, struct page **pages,
-				  u32 pattern)
+/* FILL the pages of [@pos, @end) begun in @pages; count in @written. */
+static int swgpu_exec_fill_pages(struct swgpu_exec *x, u64 pos, u64 end,
+				 struct swgpu_object *dst, struct page **pages,
+				 u32 pattern, u64 *written)
 {
 	pgoff_t first = pos >> PAGE_SHIFT;
 	int ret = 0;
@@ -149,6 +159,7 @@ static int swgpu_exec_fill_window(struct swgpu_exec *x, u64 pos, u64 end,
 		swgpu_fill_bytes(vaddr + offset_in_page(pos), pos, n, pattern);
 		swgpu_object_kunmap(dst, vaddr);
 		pos += n;
+		*written += n;
 		ret = swgpu_exec_progress(x, n);
 		if (ret)
 			break;
@@ -156,50 +167,28 @@ static int swgpu_exec_fill_window(struct swgpu_exec *x, u64 pos, u64 end,
 	return ret;
 }
 
-/**
- * swgpu_exec_fill - run a FILL command, window by window
- * @x: the job's execution state
- * @cmd: the command, checked at submit
- * @dst: its destination object
- *
- * Return: 0; -ECANCELED when @x says so; -ENOMEM or another errno from
- * begin. What was written stays; what was allocated is in @x->allocated.
- */
-int swgpu_exec_fill(struct swgpu_exec *x, const struct drm_swgpu_cmd *cmd,
-		    struct swgpu_object *dst)
+static int swgpu_exec_fill_window(struct swgpu_exec_lane *lane, u64 pos,
+				  u64 len, struct swgpu_object *dst,
+				  u32 pattern, u64 *written)
 {
-	u64 pos = cmd->dst_offset, end = cmd->dst_offset + cmd->length;
-	struct page **pages = swgpu_exec_alloc_pages();
-	int ret = 0;
+	int ret;
 
-	if (!pages)
-		return -ENOMEM;
-	while (!ret && pos < end) {
-		u64 wend = swgpu_exec_window_end(pos, end);
-		u64 before = x->bytes;
-
-		ret = swgpu_object_cpu_begin_pages(dst, pos, wend - pos,
-						   DMA_TO_DEVICE, &x->allocated,
-						   pages);
-		if (ret)
-			break;
-		ret = swgpu_exec_fill_window(x, pos, wend, dst, pages,
-					     cmd->pattern);
-		swgpu_object_cpu_end_pages(dst, pos, wend - pos, DMA_TO_DEVICE,
-					   pages);
-		/* Per window, so that debugfs shows a job's progress. */
-		atomic64_add(x->bytes - before, x->progress);
-		pos = wend;
-	}
-	kfree(pages);
+	ret = swgpu_object_cpu_begin_pages(dst, pos, len, DMA_TO_DEVICE,
+					   &lane->allocated, lane->dpages);
+	if (ret)
+		return ret;
+	ret = swgpu_exec_fill_pages(lane->x, pos, pos + len, dst, lane->dpages,
+				    pattern, written);
+	swgpu_object_cpu_end_pages(dst, pos, len, DMA_TO_DEVICE, lane->dpages);
 	return ret;
 }
 
-static int swgpu_exec_copy_window(struct swgpu_exec *x, u64 s, u64 d,
-				  u64 len, struct swgpu_object *dst,
-				  struct page **dpages,
-				  struct swgpu_object *src,
-				  struct page **spages)
+/* COPY between the pages begun in @spages and @dpages; as above. */
+static int swgpu_exec_copy_pages(struct swgpu_exec *x, u64 s, u64 d,
+				 u64 len, struct swgpu_object *dst,
+				 struct page **dpages,
+				 struct swgpu_object *src,
+				 struct page **spages, u64 *written)
 {
 	pgoff_t sfirst = s >> PAGE_SHIFT, dfirst = d >> PAGE_SHIFT;
 	int ret = 0;
@@ -227,6 +216,7 @@ static int swgpu_exec_copy_window(struct swgpu_exec *x, u64 s, u64 d,
 		s += n;
 		d += n;
 		len -= n;
+		*written += n;
 		ret = swgpu_exec_progress(x, n);
 		if (ret)
 			break;
@@ -234,51 +224,82 @@ static int swgpu_exec_copy_window(struct swgpu_exec *x, u64 s, u64 d,
 	return ret;
 }
 
+static int swgpu_exec_copy_window(struct swgpu_exec_lane *lane, u64 s, u64 d,
+				  u64 len, struct swgpu_object *dst,
+				  struct swgpu_object *src, u64 *written)
+{
+	int ret;
+
+	ret = swgpu_object_cpu_begin_pages(src, s, len, DMA_FROM_DEVICE,
+					   &lane->allocated, lane->spages);
+	if (ret)
+		return ret;
+	ret = swgpu_object_cpu_begin_pages(dst, d, len, DMA_TO_DEVICE,
+					   &lane->allocated, lane->dpages);
+	if (!ret) {
+		ret = swgpu_exec_copy_pages(lane->x, s, d, len, dst,
+					    lane->dpages, src, lane->spages,
+					    written);
+		swgpu_object_cpu_end_pages(dst, d, len, DMA_TO_DEVICE,
+					   lane->dpages);
+	}
+	swgpu_object_cpu_end_pages(src, s, len, DMA_FROM_DEVICE, lane->spages);
+	return ret;
+}
+
 /**
- * swgpu_exec_copy - run a COPY command, window by window
- * @x: the job's execution state
+ * swgpu_exec_windows - how many windows a command is cut into
+ * @cmd: the command, checked at submit
+ *
+ * Windows are SWGPU_EXEC_WINDOW bytes of the destination, aligned there
+ * (the first and the last may be shorter); a COPY's source windows follow
+ * its destination's.
+ *
+ * Return: the number of windows, at least 1.
+ */
+unsigned long swgpu_exec_windows(const struct drm_swgpu_cmd *cmd)
+{
+	u64 first = cmd->dst_offset / SWGPU_EXEC_WINDOW;
+	u64 last = (cmd->dst_offset + cmd->length - 1) / SWGPU_EXEC_WINDOW;
+
+	return last - first + 1;
+}
+
+/**
+ * swgpu_exec_window - run one window of a FILL or COPY command
+ * @lane: the lane that runs it, with room for the window's pages
  * @cmd: the command, checked at submit
  * @dst: its destination object
- * @src: its source object
+ * @src: a COPY's source object; NULL for a FILL
+ * @k: which window, below swgpu_exec_windows()
  *
- * Return: as swgpu_exec_fill().
+ * Begins the window's range of each buffer, writes it a run of pages at
+ * a time, ends it: nothing stays pinned. Windows of one command may run
+ * at once on several lanes.
+ *
+ * Return: 0; -ECANCELED when the job is cancelled or another lane failed;
+ * -ENOMEM or another errno from begin. What was written stays; what was
+ * allocated is in @lane->allocated.
  */
-int swgpu_exec_copy(struct swgpu_exec *x, const struct drm_swgpu_cmd *cmd,
-		    struct swgpu_object *dst, struct swgpu_object *src)
+int swgpu_exec_window(struct swgpu_exec_lane *lane,
+		      const struct drm_swgpu_cmd *cmd, struct swgpu_object *dst,
+		      struct swgpu_object *src, unsigned long k)
 {
-	u64 s = cmd->src_offset, d = cmd->dst_offset;
-	u64 end = cmd->dst_offset + cmd->length;
-	struct page **spages = swgpu_exec_alloc_pages();
-	struct page **dpages = swgpu_exec_alloc_pages();
-	int ret = 0;
+	u64 end = cmd->dst_offset + cmd->length, d = cmd->dst_offset;
+	u64 len, written = 0;
+	int ret;
 
-	if (!spages || !dpages)
-		ret = -ENOMEM;
-
-	/* Windows follow the destination; the source's follow along. */
-	while (!ret && d < end) {
-		u64 len = swgpu_exec_window_end(d, end) - d;
-		u64 before = x->bytes;
-
-		ret = swgpu_object_cpu_begin_pages(src, s, len, DMA_FROM_DEVICE,
-						   &x->allocated, spages);
-		if (ret)
-			break;
-		ret = swgpu_object_cpu_begin_pages(dst, d, len, DMA_TO_DEVICE,
-						   &x->allocated, dpages);
-		if (!ret) {
-			ret = swgpu_exec_copy_window(x, s, d, len, dst, dpages,
-						     src, spages);
-			swgpu_object_cpu_end_pages(dst, d, len, DMA_TO_DEVICE,
-						   dpages);
-		}
-		swgpu_object_cpu_end_pages(src, s, len, DMA_FROM_DEVICE,
-					   spages);
-		atomic64_add(x->bytes - before, x->progress);
-		s += len;
-		d += len;
-	}
-	kfree(dpages);
-	kfree(spages);
+	if (k)
+		d = round_down(d, SWGPU_EXEC_WINDOW) + (u64)k * SWGPU_EXEC_WINDOW;
+	len = swgpu_exec_window_end(d, end) - d;
+	if (cmd->op == SWGPU_CMD_FILL)
+		ret = swgpu_exec_fill_window(lane, d, len, dst, cmd->pattern,
+					     &written);
+	else
+		ret = swgpu_exec_copy_window(lane,
+					     cmd->src_offset + (d - cmd->dst_offset),
+					     d, len, dst, src, &written);
+	/* Per window, so that debugfs shows a job's progress. */
+	atomic64_add(written, lane->x->progress);
 	return ret;
 }

@@ -9,6 +9,7 @@
 #include <linux/dma-fence.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/timer.h>
 #include <linux/workqueue.h>
 #include <drm/gpu_scheduler.h>
@@ -59,6 +60,8 @@ struct swgpu_queue {
  *	what the job allocates is charged to it
  * @submitter: the submitting task, referenced: a fatal signal to its
  *	process cancels the job
+ * @stop_lock: makes asking whether the job must stop one step, for the
+ *	job's lanes ask at once
  * @stop: why the running job stopped (-ECANCELED, -ETIMEDOUT), or 0
  * @seen_bytes: the engine's byte count when the job last made progress
  * @deadline: when the running job times out unless it makes progress
@@ -78,6 +81,7 @@ struct swgpu_job {
 	struct swgpu_exec exec;
 	struct mem_cgroup *memcg;
 	struct task_struct *submitter;
+	spinlock_t stop_lock;
 	int stop;
 	u64 seen_bytes;
 	unsigned long deadline;

@@ -376,6 +376,7 @@ static struct swgpu_job *swgpu_job_alloc(struct swgpu_queue *queue,
 		return NULL;
 	kref_get(&queue->ref);
 	job->queue = queue;
+	spin_lock_init(&job->stop_lock);
 	swgpu_alloc_log_init(&job->exec.allocated);
 	job->exec.progress = &queue->engine->bytes;
 	/* The client's cgroup, as if it had touched the pages itself. */

@@ -370,6 +370,16 @@ void swgpu_set_job_timeout_ms(unsigned int ms)
 	swgpu_param_set("job_timeout_ms", ms);
 }
 
+unsigned int swgpu_engine_lanes(void)
+{
+	return swgpu_param_get("engine_lanes");
+}
+
+void swgpu_set_engine_lanes(unsigned int lanes)
+{
+	swgpu_param_set("engine_lanes", lanes);
+}
+
 int swgpu_sync_file_status(int fd)
 {
 	struct sync_file_info info;

@@ -103,6 +103,13 @@ void swgpu_set_fence_timeout_ms(unsigned int ms);
  */
 unsigned int swgpu_job_timeout_ms(void);
 void swgpu_set_job_timeout_ms(unsigned int ms);
+/*
+ * The module parameter engine_lanes (on how many CPUs one job's commands
+ * run at once; 0: chosen by the driver): read it (skipping without it),
+ * and set it. Jobs take the value when they start.
+ */
+unsigned int swgpu_engine_lanes(void);
+void swgpu_set_engine_lanes(unsigned int lanes);
 /* Status of a sync_file: 1 signalled, 0 pending, < 0 its error. */
 int swgpu_sync_file_status(int fd);
 

@@ -256,6 +256,127 @@ static void huge_ranges(void)
 	free_buf(render, &b);
 }
 
+/*
+ * What a batch must leave in its buffers: its commands applied in order,
+ * to copies of the buffers' bytes.
+ */
+static void apply_cmds(uint8_t **model, const uint32_t *handles,
+		       unsigned int nbufs, const struct drm_swgpu_cmd *c,
+		       unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *dst = NULL, *src = NULL;
+
+		for (unsigned int k = 0; k < nbufs; k++) {
+			if (handles[k] == c[i].dst_handle)
+				dst = model[k];
+			if (handles[k] == c[i].src_handle)
+				src = model[k];
+		}
+		igt_assert(dst);
+		if (c[i].op == SWGPU_CMD_FILL) {
+			for (uint64_t o = c[i].dst_offset;
+			     o < c[i].dst_offset + c[i].length; o++)
+				dst[o] = swgpu_fill_byte(c[i].pattern, o);
+		} else {
+			igt_assert(src);
+			memmove(dst + c[i].dst_offset, src + c[i].src_offset,
+				c[i].length);
+		}
+	}
+}
+
+static void check_model(const struct buf *b, const uint8_t *model)
+{
+	for (uint64_t o = 0; o < b->size; o++)
+		igt_assert_f(b->map[o] == model[o],
+			     "byte %#llx is %#x, want %#x\n",
+			     (unsigned long long)o, b->map[o], model[o]);
+}
+
+/*
+ * A job's commands are shared out among several CPUs (lanes), window by
+ * window; commands that write what an earlier one of the batch reads or
+ * writes wait for it. A batch of multi-window commands, some of them
+ * independent and some not, on one lane and on three (more than the
+ * guest may have CPUs), leaves exactly what its commands applied in
+ * order leave, and nothing pinned.
+ */
+static void lanes_order(void)
+{
+	const uint64_t mib = 1ull << 20;
+	const uint64_t sizes[3] = { 12 * mib + 5 * PAGE, 12 * mib + 5 * PAGE,
+				    8 * mib };
+	const unsigned int lanes[] = { 1, 3 };
+	unsigned int saved = swgpu_engine_lanes();
+	struct buf b[3];
+	uint32_t handles[3];
+	uint8_t *model[3];
+
+	swgpu_require_debugfs();
+	for (unsigned int k = 0; k < 3; k++) {
+		b[k] = make_buf(render, sizes[k]);
+		handles[k] = b[k].handle;
+		model[k] = malloc(sizes[k]);
+		igt_assert(model[k]);
+	}
+
+	for (unsigned int l = 0; l < ARRAY_SIZE(lanes); l++) {
+		struct drm_swgpu_cmd c[64];
+		unsigned int n = 0;
+
+		/*
+		 * Each command after a window-sized one uses the last bytes
+		 * that window writes, which a lane that ran them at once
+		 * would reach first: write after write, read after write,
+		 * write after read; then larger commands of many windows.
+		 */
+		for (unsigned int k = 0; k < 4; k++) {
+			c[n++] = fill(handles[0], 2 * k * mib, 2 * mib,
+				      0x01020304 * (k + 1));
+			c[n++] = fill(handles[0], 2 * (k + 1) * mib - 8, 8,
+				      0x10203040 * (k + 1));
+			c[n++] = fill(handles[2], 2 * k * mib, 2 * mib,
+				      0x0a0b0c0d * (k + 1));
+			c[n++] = copy(handles[1], k * PAGE, handles[2],
+				      2 * (k + 1) * mib - 16, 16);
+			c[n++] = copy(handles[1], 8 * mib + k * 16,
+				      handles[0], 2 * (k + 1) * mib - 16, 16);
+			c[n++] = fill(handles[0], 2 * (k + 1) * mib - 4, 4,
+				      0x50607080 * (k + 1));
+		}
+		c[n++] = fill(handles[0], 0, sizes[0], 0x11223344);
+		c[n++] = copy(handles[1], 3, handles[0], mib + 1, 10 * mib);
+		c[n++] = fill(handles[2], PAGE + 7, 6 * mib, 0x55667788);
+		c[n++] = fill(handles[0], 2 * mib - 100, 4 * mib, 0x99aabbcc);
+		c[n++] = copy(handles[2], 6 * mib + 3, handles[0], 2 * mib,
+			      mib);
+		c[n++] = fill(handles[1], 5 * mib, mib, 0xddeeff00);
+		c[n++] = copy(handles[0], 6 * mib + 1, handles[2], 0,
+			      2 * mib + 9);
+		igt_assert(n <= ARRAY_SIZE(c));
+
+		for (unsigned int k = 0; k < 3; k++) {
+			memset(b[k].map, 0x40 + k, sizes[k]);
+			memcpy(model[k], b[k].map, sizes[k]);
+		}
+		apply_cmds(model, handles, 3, c, n);
+		swgpu_set_engine_lanes(lanes[l]);
+		igt_assert_eq(swgpu_debugfs_engine("lanes"), lanes[l]);
+		igt_assert_eq(swgpu_fence_wait(submit(render, c, n)), 1);
+		swgpu_set_engine_lanes(saved);
+		for (unsigned int k = 0; k < 3; k++) {
+			check_model(&b[k], model[k]);
+			igt_assert_eq_u64(swgpu_obj_get(getpid(),
+							handles[k]).pinned, 0);
+		}
+	}
+	for (unsigned int k = 0; k < 3; k++) {
+		free(model[k]);
+		free_buf(render, &b[k]);
+	}
+}
+
 static void batch_order(void)
 {
 	struct buf a = make_buf(render, 2 * PAGE), b = make_buf(render, 2 * PAGE);
@@ -827,6 +948,11 @@ igt_main
 	igt_describe("Commands of a batch run in order.");
 	igt_subtest("batch-order")
 		batch_order();
+
+	igt_describe("A batch of large commands runs on several CPUs and "
+		     "still leaves what its commands in order leave.");
+	igt_subtest("lanes-order")
+		lanes_order();
 
 	igt_describe("Jobs of one file run in order and signal in order.");
 	igt_subtest("dependent-jobs")

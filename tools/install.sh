@@ -17,7 +17,8 @@
 #                    file (PREFIX/share/pkgconfig/swgpu.pc: it names a
 #                    header only, so it is the same on every architecture)
 #   install-conf     /etc/modprobe.d/swgpu.conf, the module's options
-#                    (vgem_compat, fence_timeout_ms, job_timeout_ms), all commented out
+#                    (vgem_compat, fence_timeout_ms, job_timeout_ms,
+#                    engine_lanes), all commented out
 #   dkms-install     the DKMS sources into /usr/src/swgpu-VERSION, then
 #                    dkms add, and dkms install for KVER if given, else for
 #                    every kernel whose headers are installed (AUTOINSTALL
@@ -162,6 +163,10 @@ install_conf() {
 		# How long a SUBMIT job may wait for its fences, or run without
 		# writing, in milliseconds (0: no limit):
 		#options swgpu job_timeout_ms=10000
+		#
+		# On how many CPUs one SUBMIT job runs at once (0: one per online
+		# CPU, at most 4; 1: one):
+		#options swgpu engine_lanes=0
 	EOF
 	mv "$DESTDIR/etc/modprobe.d/swgpu.conf.$$" "$DESTDIR/etc/modprobe.d/swgpu.conf"
 	chmod 0644 "$DESTDIR/etc/modprobe.d/swgpu.conf"
