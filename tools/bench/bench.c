@@ -79,7 +79,9 @@ static const char usage_text[] =
 "          a ratio to memset/memcpy of the same bytes in calls of the\n"
 "          same size on anonymous memory, measured alternately; on\n"
 "          swgpu's objects and on swgpu-huge's\n"
-"          [engine-{fill,copy}, x-memset/x-memcpy; -rate, MiB/s]\n"
+"          [engine-{fill,copy}, x-memset/x-memcpy; -rate, MiB/s]; the\n"
+"          same on swgpu's objects with swgpu's engine_lanes set to 1\n"
+"          for the time, a job on one CPU [engine-{fill,copy}-1lane]\n"
 "\n"
 "Providers: swgpu (GEM_CREATE, GEM mapping via GEM_MMAP_OFFSET), swgpu-huge\n"
 "(the same with SWGPU_GEM_CREATE_HUGE; full runs only), vgem\n"
@@ -187,7 +189,7 @@ static void cpu_model(char *buf, size_t len)
 	fclose(f);
 }
 
-static void read_line(const char *path, char *buf, size_t len)
+void read_line(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "r");
 
@@ -221,6 +223,8 @@ static void identity(const struct config *cfg)
 	output_meta("memavailable_kib", "%ld", meminfo_field("MemAvailable"));
 	read_line("/sys/module/swgpu/srcversion", buf, sizeof(buf));
 	output_meta("swgpu_srcversion", "%s", buf);
+	read_line("/sys/module/swgpu/parameters/engine_lanes", buf, sizeof(buf));
+	output_meta("swgpu_engine_lanes", "%s", buf);
 	read_line("/sys/module/udmabuf/parameters/size_limit_mb", buf, sizeof(buf));
 	output_meta("udmabuf_size_limit_mb", "%s", buf);
 	for (p = providers; p < providers + NPROV; p++)

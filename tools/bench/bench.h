@@ -116,6 +116,8 @@ void output_figure(const char *test, const char *provider, size_t size,
 		   const char *unit, struct samples *s);
 void output_skip(const char *test, const char *provider, size_t size,
 		 const char *why);
+/* The first line of @path, without its newline; "-" if unreadable. */
+void read_line(const char *path, char *buf, size_t len);
 void output_error(const char *test, const char *provider, size_t size,
 		  int err);
 int output_errors(void);

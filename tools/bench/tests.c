@@ -782,16 +782,39 @@ static void run_engine_case(const struct config *cfg, struct provider *p,
 	samples_free(&mibs);
 }
 
+#define ENGINE_LANES_PARAM "/sys/module/swgpu/parameters/engine_lanes"
+
+/* Write @value to swgpu's engine_lanes; 0 or -errno. */
+static int engine_lanes_set(const char *value)
+{
+	FILE *f = fopen(ENGINE_LANES_PARAM, "w");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(value, f) == EOF)
+		ret = -errno;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (ret)
+		set_failed_op("write " ENGINE_LANES_PARAM);
+	return ret;
+}
+
 /*
  * 7. the engine's FILL and COPY throughput, as a ratio to memset and
  * memcpy between anonymous buffers in the same run (they take turns, like
  * the stream test): one command over a whole buffer of the stream size,
  * and (full runs) a 1 GiB object in 2 MiB commands; on swgpu's objects,
- * and on its huge-page ones where that provider runs.
+ * and on its huge-page ones where that provider runs. The engine runs a
+ * job on several CPUs (its engine_lanes parameter): the same figures on
+ * swgpu's objects follow with engine_lanes set to 1, named *-1lane, for
+ * what one CPU does against memset/memcpy on one CPU.
  */
 static void run_engine(const struct config *cfg)
 {
-	static const enum provider_id ids[] = { PROV_SWGPU, PROV_SWGPU_HUGE };
+	static const enum provider_id ids[] = { PROV_SWGPU, PROV_SWGPU_HUGE,
+						PROV_SWGPU };
 	size_t s = cfg->stream_size, big = cfg->engine_big;
 	const struct engine_case cases[] = {
 		{ "engine-fill", SWGPU_CMD_FILL, s, s, s },
@@ -800,15 +823,38 @@ static void run_engine(const struct config *cfg)
 		/* Half onto the other half: two 1 GiB objects do not fit. */
 		{ "engine-copy", SWGPU_CMD_COPY, big, big / 2, 2 * MiB },
 	};
+	const unsigned int one_lane = sizeof(ids) / sizeof(ids[0]) - 1;
+	char lanes[32] = "", name[48];
 	unsigned int i, k;
+	int ret;
 
 	for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
 		if (!providers[ids[k]].available)
 			continue;
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-			if (cases[i].size)
-				run_engine_case(cfg, &providers[ids[k]],
-						&cases[i]);
+		if (k == one_lane) {
+			read_line(ENGINE_LANES_PARAM, lanes, sizeof(lanes));
+			ret = engine_lanes_set("1");
+			if (ret) {
+				output_error("engine-fill-1lane",
+					     providers[ids[k]].name, s, ret);
+				continue;
+			}
+		}
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct engine_case c = cases[i];
+
+			if (!c.size)
+				continue;
+			if (k == one_lane) {
+				snprintf(name, sizeof(name), "%s-1lane",
+					 c.name);
+				c.name = name;
+			}
+			run_engine_case(cfg, &providers[ids[k]], &c);
+		}
+		if (k == one_lane && engine_lanes_set(lanes))
+			fprintf(stderr, "bench: could not set engine_lanes back to %s\n",
+				lanes);
 	}
 }
 
