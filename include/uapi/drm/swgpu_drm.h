@@ -276,7 +276,11 @@ struct drm_swgpu_sync {
  * scheduler (drm_sched), run asynchronously, after the jobs this file
  * submitted before it, after the in-fence and the @in_syncs, and after
  * the fences already on its buffers (implicit sync: readers wait for
- * writers, writers for everyone). Its fence goes into every buffer it
+ * writers, writers for everyone). Its commands take effect in order:
+ * each sees what the ones before it wrote (commands on different
+ * ranges may run at once on several CPUs; two different objects that
+ * share memory, such as two udmabufs of one memfd, count as different).
+ * Its fence goes into every buffer it
  * touches at submit time, as a writer for destinations and a reader for
  * sources, so CPU access, poll() on dma-bufs, other devices and later
  * jobs wait for it; and into every @out_syncs syncobj. The job signals
