@@ -182,7 +182,8 @@ struct swgpu_exec {
  * @x: the job's execution state
  * @phase: the commands the lane takes windows of now
  * @dpages: room for the pages of a window of a destination
- * @spages: room for the pages of a window of a COPY's source
+ * @spages: room for the pages of a window of a COPY's source (NULL in a
+ *	job without COPY)
  * @allocated: the pages this lane allocated, handed to @x->allocated
  *	when the job's commands are done
  * @work: runs the lane when it is a helper of the job's own worker

@@ -164,14 +164,16 @@ static void swgpu_lane_work(struct work_struct *work)
 	set_active_memcg(old_memcg);
 }
 
-static int swgpu_lane_init(struct swgpu_exec_lane *lane, struct swgpu_exec *x)
+static int swgpu_lane_init(struct swgpu_exec_lane *lane, struct swgpu_exec *x,
+			   bool copies)
 {
 	lane->x = x;
 	swgpu_alloc_log_init(&lane->allocated);
 	INIT_WORK(&lane->work, swgpu_lane_work);
 	lane->dpages = swgpu_exec_alloc_pages();
-	lane->spages = swgpu_exec_alloc_pages();
-	return lane->dpages && lane->spages ? 0 : -ENOMEM;
+	if (copies)
+		lane->spages = swgpu_exec_alloc_pages();
+	return lane->dpages && (lane->spages || !copies) ? 0 : -ENOMEM;
 }
 
 /* What the lane allocated now belongs to the job's log. */
@@ -224,17 +226,25 @@ int swgpu_exec_run(struct swgpu_exec *x, const struct drm_swgpu_cmd *cmds,
 		   struct swgpu_object **dst, struct swgpu_object **src,
 		   unsigned int num_cmds)
 {
-	unsigned int nlanes = swgpu_exec_lanes(), first, l;
+	unsigned long windows = 0;
+	unsigned int nlanes, first, l;
 	struct swgpu_exec_lane *lanes;
 	struct swgpu_exec_phase phase;
+	bool copies = false;
 
+	/* No more lanes than windows: a small job costs what it did. */
+	for (l = 0; l < num_cmds; l++) {
+		windows += swgpu_exec_windows(&cmds[l]);
+		copies |= cmds[l].op == SWGPU_CMD_COPY;
+	}
+	nlanes = min_t(unsigned long, swgpu_exec_lanes(), windows);
 	lanes = kcalloc(nlanes, sizeof(*lanes),
 			GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!lanes)
 		return -ENOMEM;
 	/* Without memory for every helper, the job runs on fewer. */
 	for (l = 0; l < nlanes; l++) {
-		if (swgpu_lane_init(&lanes[l], x)) {
+		if (swgpu_lane_init(&lanes[l], x, copies)) {
 			swgpu_lane_fini(&lanes[l]);
 			break;
 		}
