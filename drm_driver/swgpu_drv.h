@@ -144,6 +144,18 @@ static inline pgoff_t swgpu_obj_npages(const struct swgpu_object *obj)
 	return obj->base.size >> PAGE_SHIFT;
 }
 
+/*
+ * Whether [@aoff, @aoff + @alen) of @a and [@boff, @boff + @blen) of @b
+ * share a byte: the same object (not NULL) and overlapping ranges.
+ */
+static inline bool swgpu_ranges_overlap(const struct swgpu_object *a,
+					u64 aoff, u64 alen,
+					const struct swgpu_object *b,
+					u64 boff, u64 blen)
+{
+	return a && a == b && aoff < boff + blen && boff < aoff + alen;
+}
+
 /**
  * struct swgpu_alloc_log - the pages a populate allocated, to give back
  *	if it fails (swgpu_pages.c)

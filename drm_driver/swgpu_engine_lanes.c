@@ -78,25 +78,18 @@ struct swgpu_exec_phase {
 	atomic_long_t next;
 };
 
-static bool swgpu_ranges_meet(const struct swgpu_object *a, u64 aoff,
-			      u64 alen, const struct swgpu_object *b, u64 boff,
-			      u64 blen)
-{
-	return a && a == b && aoff < boff + blen && boff < aoff + alen;
-}
-
 /* Whether @b may not run alongside @a: one writes what the other uses. */
 static bool swgpu_cmds_conflict(const struct swgpu_exec_phase *p,
 				unsigned int a, unsigned int b)
 {
 	const struct drm_swgpu_cmd *ca = &p->cmds[a], *cb = &p->cmds[b];
 
-	return swgpu_ranges_meet(p->dst[a], ca->dst_offset, ca->length,
-				 p->dst[b], cb->dst_offset, cb->length) ||
-	       swgpu_ranges_meet(p->dst[a], ca->dst_offset, ca->length,
-				 p->src[b], cb->src_offset, cb->length) ||
-	       swgpu_ranges_meet(p->src[a], ca->src_offset, ca->length,
-				 p->dst[b], cb->dst_offset, cb->length);
+	return swgpu_ranges_overlap(p->dst[a], ca->dst_offset, ca->length,
+				    p->dst[b], cb->dst_offset, cb->length) ||
+	       swgpu_ranges_overlap(p->dst[a], ca->dst_offset, ca->length,
+				    p->src[b], cb->src_offset, cb->length) ||
+	       swgpu_ranges_overlap(p->src[a], ca->src_offset, ca->length,
+				    p->dst[b], cb->dst_offset, cb->length);
 }
 
 /* The longest run of commands from @cmds on that may all run at once. */

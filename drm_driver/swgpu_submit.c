@@ -107,9 +107,9 @@ static int swgpu_job_lookup(struct swgpu_job *job, struct drm_file *file)
 		if (swgpu_check_range(job->src[i], cmd->src_offset, cmd->length))
 			return -EINVAL;
 		/* Overlapping copies have no single right answer: refuse. */
-		if (job->src[i] == job->dst[i] &&
-		    cmd->src_offset < cmd->dst_offset + cmd->length &&
-		    cmd->dst_offset < cmd->src_offset + cmd->length)
+		if (swgpu_ranges_overlap(job->src[i], cmd->src_offset,
+					 cmd->length, job->dst[i],
+					 cmd->dst_offset, cmd->length))
 			return -EINVAL;
 	}
 	return 0;
