@@ -201,6 +201,20 @@ void read_line(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
+int write_line(const char *path, const char *line)
+{
+	FILE *f = fopen(path, "w");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%s\n", line) < 0)
+		ret = -errno;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
 static void identity(const struct config *cfg)
 {
 	struct utsname u;

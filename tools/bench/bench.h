@@ -118,6 +118,8 @@ void output_skip(const char *test, const char *provider, size_t size,
 		 const char *why);
 /* The first line of @path, without its newline; "-" if unreadable. */
 void read_line(const char *path, char *buf, size_t len);
+/* Write @line and a newline to @path (a sysfs file); 0 or -errno. */
+int write_line(const char *path, const char *line);
 void output_error(const char *test, const char *provider, size_t size,
 		  int err);
 int output_errors(void);

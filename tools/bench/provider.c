@@ -185,17 +185,13 @@ int udmabuf_allow_size(size_t size)
 	fclose(f);
 	if (have >= want)
 		return 0;
-	f = fopen(UDMABUF_LIMIT_PARAM, "w");
-	if (f) {
-		fprintf(f, "%lu\n", want);
-		if (fclose(f) == 0) {
-			if (verbose)
-				fprintf(stderr, "bench: udmabuf size_limit_mb %lu -> %lu\n",
-					have, want);
-			return 0;
-		}
-	}
-	return -E2BIG;
+	snprintf(line, sizeof(line), "%lu", want);
+	if (write_line(UDMABUF_LIMIT_PARAM, line))
+		return -E2BIG;
+	if (verbose)
+		fprintf(stderr, "bench: udmabuf size_limit_mb %lu -> %lu\n",
+			have, want);
+	return 0;
 }
 
 static int udmabuf_create(struct buf *b)

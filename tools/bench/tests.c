@@ -787,15 +787,8 @@ static void run_engine_case(const struct config *cfg, struct provider *p,
 /* Write @value to swgpu's engine_lanes; 0 or -errno. */
 static int engine_lanes_set(const char *value)
 {
-	FILE *f = fopen(ENGINE_LANES_PARAM, "w");
-	int ret = 0;
+	int ret = write_line(ENGINE_LANES_PARAM, value);
 
-	if (!f)
-		return -errno;
-	if (fputs(value, f) == EOF)
-		ret = -errno;
-	if (fclose(f) && !ret)
-		ret = -errno;
 	if (ret)
 		set_failed_op("write " ENGINE_LANES_PARAM);
 	return ret;
